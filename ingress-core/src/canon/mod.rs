@@ -1,0 +1,27 @@
+//! Request canonicalisation (section 3 of the contract): the host, the
+//! path, and the request as a whole.
+//!
+//! The router decides on exactly the bytes the backend will see. Every
+//! adapter (the Tower layer, the `route` command, the gateway) goes through
+//! these functions, so they all answer alike.
+//!
+//! ```
+//! use ingress_core::{canonicalize_host, canonicalize_path, PathOptions, RequestHost};
+//!
+//! assert_eq!(canonicalize_host(b"API.example.com:443").unwrap(), RequestHost::Name("api.example.com".into()));
+//! assert_eq!(canonicalize_path("/v1//users/%41/./", &PathOptions::default()).unwrap().as_str(), "/v1/users/A/");
+//! ```
+
+mod error;
+mod host;
+mod path;
+mod request;
+
+pub use error::{Refusal, RequestError};
+pub use host::{RequestHost, canonicalize_host};
+pub use path::{CanonicalPath, DEFAULT_MAX_PATH_LENGTH, EncodedSlashes, PathOptions, PathProfile, canonicalize_path};
+pub(crate) use path::{config_path_can_match, normalize_config_path};
+pub use request::{
+    CanonicalRequest, HostHeader, HostSources, HttpVersion, RequestHead, RequestTarget, canonicalize_request,
+    parse_target, select_host,
+};

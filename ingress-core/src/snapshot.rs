@@ -1,0 +1,144 @@
+//! The set of Ingresses a table is compiled from, with V8's memory: when a
+//! new version of an object is invalid, its last valid version stays.
+//!
+//! ```
+//! use ingress_core::{Applied, HttpIngressPath, Ingress, IngressBackend, IngressSet, TableOptions};
+//!
+//! let mut set = IngressSet::new();
+//! let good = Ingress::new("default", "web")
+//!     .with_rule(None, [HttpIngressPath::prefix("/", IngressBackend::service("web", 80))]);
+//! assert_eq!(set.apply(&good), Applied::Accepted);
+//!
+//! // An edit that breaks the object: the previous version keeps serving.
+//! let broken = Ingress::new("default", "web")
+//!     .with_rule(None, [HttpIngressPath::prefix("no-slash", IngressBackend::service("web", 80))]);
+//! assert_eq!(set.apply(&broken), Applied::Rejected { serving_previous: true });
+//!
+//! let table = set.compile(&TableOptions::default());
+//! assert_eq!(table.len(), 1);
+//! assert!(table.report().has_rejections());
+//! ```
+
+use std::collections::BTreeMap;
+
+use crate::key::ObjectKey;
+use crate::object::Ingress;
+use crate::table::{BuildReport, Diagnostic, DiagnosticKind, RouteTable, TableOptions, compile};
+use crate::valid::{Backend, ValidIngress};
+use crate::validate::{Rejection, validate};
+
+/// What [`IngressSet::apply`] did with an object.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Applied {
+    /// The object is valid and is served as given.
+    Accepted,
+    /// The object is invalid (V8).
+    Rejected {
+        /// Whether an earlier valid version is still served.
+        serving_previous: bool,
+    },
+}
+
+/// Ingress objects by `namespace/name`, each with the version that is
+/// served and, when the newest version is invalid, why.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct IngressSet {
+    objects: BTreeMap<ObjectKey, Entry>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+struct Entry {
+    serving: Option<ValidIngress>,
+    rejection: Option<Rejection>,
+}
+
+impl IngressSet {
+    /// An empty set.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Adds or replaces an object. An invalid object replaces nothing: the
+    /// last valid version of the same object (if any) keeps being served,
+    /// and the rejection is kept for the report.
+    pub fn apply(&mut self, ingress: &Ingress) -> Applied {
+        let entry = self.objects.entry(ingress.key()).or_default();
+        match validate(ingress) {
+            Ok(valid) => {
+                entry.serving = Some(valid);
+                entry.rejection = None;
+                Applied::Accepted
+            }
+            Err(rejection) => {
+                entry.rejection = Some(rejection);
+                Applied::Rejected {
+                    serving_previous: entry.serving.is_some(),
+                }
+            }
+        }
+    }
+
+    /// Removes an object (and its last valid version). Returns whether it
+    /// was there.
+    pub fn remove(&mut self, key: &ObjectKey) -> bool {
+        self.objects.remove(key).is_some()
+    }
+
+    /// Makes the set hold exactly `ingresses` (say, after re-reading every
+    /// manifest): objects not among them are removed, the others applied,
+    /// each keeping its last valid version when the new one is invalid.
+    pub fn sync<'a>(&mut self, ingresses: impl IntoIterator<Item = &'a Ingress>) {
+        let mut seen = std::collections::BTreeSet::new();
+        for ingress in ingresses {
+            seen.insert(ingress.key());
+            self.apply(ingress);
+        }
+        self.objects.retain(|key, _| seen.contains(key));
+    }
+
+    /// The served version of an object.
+    pub fn get(&self, key: &ObjectKey) -> Option<&ValidIngress> {
+        self.objects.get(key).and_then(|entry| entry.serving.as_ref())
+    }
+
+    /// Every served object, by `namespace/name`.
+    pub fn serving(&self) -> impl Iterator<Item = &ValidIngress> {
+        self.objects.values().filter_map(|entry| entry.serving.as_ref())
+    }
+
+    /// Number of objects known (served or rejected).
+    pub fn len(&self) -> usize {
+        self.objects.len()
+    }
+
+    /// Whether the set is empty.
+    pub fn is_empty(&self) -> bool {
+        self.objects.is_empty()
+    }
+
+    /// Compiles the served objects into a table of [`Backend`]s.
+    pub fn compile(&self, options: &TableOptions) -> RouteTable<Backend> {
+        self.compile_with(options, Backend::clone)
+    }
+
+    /// Compiles the served objects into a table whose routes lead to
+    /// `map(backend)`: an application's own handler values, say.
+    pub fn compile_with<B>(&self, options: &TableOptions, map: impl FnMut(&Backend) -> B) -> RouteTable<B> {
+        let mut diagnostics: Vec<Diagnostic> = self
+            .objects
+            .values()
+            .filter_map(|entry| {
+                let rejection = entry.rejection.as_ref()?;
+                Some(Diagnostic {
+                    object: rejection.object.clone(),
+                    kind: DiagnosticKind::Rejected {
+                        errors: rejection.errors.clone(),
+                        serving_previous: entry.serving.is_some(),
+                    },
+                })
+            })
+            .collect();
+        let table = compile(self.serving(), options, map, &mut diagnostics);
+        table.with_report(BuildReport { diagnostics })
+    }
+}

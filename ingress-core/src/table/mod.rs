@@ -1,0 +1,231 @@
+//! The compiled routing table (section 4 of the contract).
+//!
+//! A [`RouteTable`] is immutable. It holds three kinds of host level (exact
+//! hosts in a hash map, single-label wildcards keyed by their parent
+//! domain, the host-less level), and per level an Exact index (a hash map),
+//! a Prefix index (a trie over path elements) and a default backend. A
+//! lookup hashes the host at most twice and then walks the path once, so
+//! its cost does not depend on rules of other hosts, nor on the number of
+//! rules of its own.
+//!
+//! ```
+//! use ingress_core::{HttpIngressPath, Ingress, IngressBackend, Outcome, RequestHost, RouteTable, TableOptions};
+//!
+//! let ingress = Ingress::new("default", "fanout").with_rule(
+//!     Some("foo.bar.com"),
+//!     [
+//!         HttpIngressPath::prefix("/foo", IngressBackend::service("service1", 4200)),
+//!         HttpIngressPath::prefix("/bar", IngressBackend::service("service2", 8080)),
+//!     ],
+//! );
+//! let table = RouteTable::from_ingresses([ingress], &TableOptions::default());
+//! let host = RequestHost::Name("foo.bar.com".into());
+//! let hit = table.find(&host, "/bar/baz").unwrap();
+//! assert_eq!(hit.backend().to_string(), "default/service2:8080");
+//! assert!(table.find(&host, "/baz").is_none());
+//! ```
+
+mod build;
+mod level;
+mod options;
+mod outcome;
+mod report;
+mod target;
+mod trie;
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use foldhash::fast::RandomState;
+
+pub(crate) use build::compile;
+pub use options::{ImplementationSpecific, MatchKind, TableOptions};
+pub use outcome::{NotFound, Outcome, Route};
+pub use report::{BuildReport, Diagnostic, DiagnosticKind, Location, Unmatchable};
+pub use target::{Matched, RouteTarget, RuleRef};
+
+use crate::canon::{CanonicalPath, RequestHead, RequestHost, canonicalize_request};
+use crate::object::Ingress;
+use crate::snapshot::IngressSet;
+use crate::valid::{Backend, HostRule};
+use level::Level;
+
+/// An immutable, compiled routing table, generic over what a route leads
+/// to (by default the Ingress's [`Backend`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RouteTable<B = Backend> {
+    options: TableOptions,
+    targets: Vec<Arc<RouteTarget<B>>>,
+    exact_hosts: HashMap<Box<str>, Level, RandomState>,
+    wildcard_hosts: HashMap<Box<str>, Level, RandomState>,
+    host_less: Option<Level>,
+    report: BuildReport,
+}
+
+impl<B> Default for RouteTable<B> {
+    fn default() -> Self {
+        Self {
+            options: TableOptions::default(),
+            targets: Vec::new(),
+            exact_hosts: HashMap::default(),
+            wildcard_hosts: HashMap::default(),
+            host_less: None,
+            report: BuildReport::default(),
+        }
+    }
+}
+
+impl RouteTable<Backend> {
+    /// Validates and compiles `ingresses` (later objects replace earlier
+    /// ones with the same `namespace/name`). Rejected objects are left out
+    /// and reported in [`report`](Self::report).
+    pub fn from_ingresses(ingresses: impl IntoIterator<Item = Ingress>, options: &TableOptions) -> Self {
+        let mut set = IngressSet::new();
+        for ingress in ingresses {
+            set.apply(&ingress);
+        }
+        set.compile(options)
+    }
+}
+
+impl<B> RouteTable<B> {
+    pub(crate) fn with_report(mut self, report: BuildReport) -> Self {
+        self.report = report;
+        self
+    }
+
+    /// The options the table was compiled with; requests are canonicalised
+    /// with them too.
+    pub fn options(&self) -> &TableOptions {
+        &self.options
+    }
+
+    /// What the compile found.
+    pub fn report(&self) -> &BuildReport {
+        &self.report
+    }
+
+    /// Every entry (path rules and default backends), in precedence order.
+    pub fn targets(&self) -> &[Arc<RouteTarget<B>>] {
+        &self.targets
+    }
+
+    /// Number of entries.
+    pub fn len(&self) -> usize {
+        self.targets.len()
+    }
+
+    /// Whether the table routes nothing.
+    pub fn is_empty(&self) -> bool {
+        self.targets.is_empty()
+    }
+
+    /// The same table with every backend mapped through `map`.
+    pub fn map_backends<C>(&self, mut map: impl FnMut(&B) -> C) -> RouteTable<C> {
+        RouteTable {
+            options: self.options.clone(),
+            targets: self.targets.iter().map(|t| Arc::new(t.map(&mut map))).collect(),
+            exact_hosts: self.exact_hosts.clone(),
+            wildcard_hosts: self.wildcard_hosts.clone(),
+            host_less: self.host_less.clone(),
+            report: self.report.clone(),
+        }
+    }
+
+    /// The host levels a request for `host` may use, most specific first
+    /// (M1): the exact host, the wildcard of its parent, the host-less level.
+    fn levels(&self, host: &RequestHost) -> [Option<&Level>; 3] {
+        let (exact, wildcard) = match host {
+            RequestHost::Name(name) => (
+                self.exact_hosts.get(name.as_str()),
+                name.split_once('.')
+                    .and_then(|(_, parent)| self.wildcard_hosts.get(parent)),
+            ),
+            // H4: IP literals and requests without a host use host-less rules.
+            RequestHost::Ip(_) | RequestHost::None => (None, None),
+        };
+        [exact, wildcard, self.host_less.as_ref()]
+    }
+
+    /// Looks up a canonical host and path: the entry that serves it, or
+    /// `None` for 404. `path` must come from
+    /// [`canonicalize_path`](crate::canonicalize_path) with this table's
+    /// options. No allocation.
+    pub fn find(&self, host: &RequestHost, path: &str) -> Option<&Arc<RouteTarget<B>>> {
+        let levels = self.levels(host);
+        let target = if self.options.fallthrough {
+            let mut existing = levels.iter().flatten();
+            existing
+                .clone()
+                .find_map(|level| level.find_path(path))
+                .or_else(|| existing.find_map(|level| level.default))
+        } else {
+            // M1/M2: the most specific level decides alone.
+            let level = levels.into_iter().flatten().next()?;
+            level.find_path(path).or(level.default)
+        };
+        self.targets.get(target?)
+    }
+
+    /// The host level M1 selects for `host`, if any exists.
+    pub fn selected_level(&self, host: &RequestHost) -> Option<HostRule> {
+        let [exact, wildcard, host_less] = self.levels(host);
+        match host {
+            RequestHost::Name(name) if exact.is_some() => Some(HostRule::Exact(name.as_str().into())),
+            RequestHost::Name(name) if wildcard.is_some() => name
+                .split_once('.')
+                .map(|(_, parent)| HostRule::Wildcard(parent.into())),
+            _ => host_less.map(|_| HostRule::Any),
+        }
+    }
+
+    /// Routes a canonical request, returning an owned answer.
+    pub fn route(&self, host: RequestHost, path: CanonicalPath) -> Outcome<B> {
+        match self.find(&host, path.as_str()) {
+            Some(target) => Outcome::Routed(Route {
+                target: Arc::clone(target),
+                host,
+                path,
+            }),
+            None => Outcome::NotFound(NotFound {
+                level: self.selected_level(&host),
+                host,
+                path: Some(path),
+            }),
+        }
+    }
+
+    /// Canonicalises and routes a whole request (section 3, then section 4).
+    ///
+    /// ```
+    /// use ingress_core::{HostHeader, HttpIngressPath, HttpVersion, Ingress, IngressBackend, Outcome, RequestHead, RouteTable, TableOptions};
+    ///
+    /// let table = RouteTable::from_ingresses(
+    ///     [Ingress::new("default", "web").with_rule(None, [HttpIngressPath::prefix("/", IngressBackend::service("web", 80))])],
+    ///     &TableOptions::default(),
+    /// );
+    /// let head = RequestHead::new("GET", HttpVersion::Http11, "/a/./b?q").with_host(HostHeader::One(b"anything"));
+    /// let Outcome::Routed(route) = table.route_request(&head) else { panic!() };
+    /// assert_eq!(route.path().as_str(), "/a/b");
+    /// let bad = RequestHead::new("GET", HttpVersion::Http11, "/a/../../b").with_host(HostHeader::One(b"anything"));
+    /// assert_eq!(table.route_request(&bad).status_code(), Some(400));
+    /// ```
+    pub fn route_request(&self, head: &RequestHead<'_>) -> Outcome<B> {
+        let request = match canonicalize_request(head, &self.options.path) {
+            Ok(request) => request,
+            Err(error) => return Outcome::Refused(error),
+        };
+        match request.path {
+            Some(path) => self.route(request.host, path),
+            // `OPTIONS *` asks about the server itself: no path, no route.
+            None => Outcome::NotFound(NotFound {
+                level: self.selected_level(&request.host),
+                host: request.host,
+                path: None,
+            }),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests;

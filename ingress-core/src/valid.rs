@@ -1,0 +1,277 @@
+//! Validated Ingress objects and the typed values inside them.
+//!
+//! A [`ValidIngress`] can only be made by [`validate`](crate::validate()), so
+//! everything downstream (the table compiler, the reference matcher) works on
+//! objects that passed V1-V7.
+//!
+//! ```
+//! use ingress_core::{validate, Backend, HostRule, HttpIngressPath, Ingress, IngressBackend, PathType};
+//!
+//! let ingress = Ingress::new("shop", "web").with_rule(
+//!     Some("*.shop.example"),
+//!     [HttpIngressPath::exact("/cart", IngressBackend::service("cart", 8080))],
+//! );
+//! let valid = validate(&ingress).unwrap();
+//! let rule = &valid.rules()[0];
+//! assert_eq!(rule.host(), &HostRule::Wildcard("shop.example".into()));
+//! let path = &rule.paths().unwrap()[0];
+//! assert_eq!(path.path_type(), PathType::Exact);
+//! let Backend::Service(service) = path.backend() else { unreachable!() };
+//! assert_eq!(service.to_string(), "shop/cart:8080");
+//! ```
+
+use std::fmt;
+use std::sync::Arc;
+use std::time::SystemTime;
+
+use crate::key::ObjectKey;
+
+/// An Ingress that passed validation (V1-V7).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ValidIngress {
+    pub(crate) key: ObjectKey,
+    pub(crate) creation_timestamp: Option<SystemTime>,
+    pub(crate) ingress_class_name: Option<String>,
+    pub(crate) default_backend: Option<Backend>,
+    pub(crate) rules: Vec<ValidRule>,
+    pub(crate) tls: Vec<ValidTls>,
+}
+
+impl ValidIngress {
+    /// `namespace/name`.
+    pub fn key(&self) -> &ObjectKey {
+        &self.key
+    }
+
+    /// `metadata.creationTimestamp`, if known.
+    pub fn creation_timestamp(&self) -> Option<SystemTime> {
+        self.creation_timestamp
+    }
+
+    /// `spec.ingressClassName`.
+    pub fn ingress_class_name(&self) -> Option<&str> {
+        self.ingress_class_name.as_deref()
+    }
+
+    /// `spec.defaultBackend`.
+    pub fn default_backend(&self) -> Option<&Backend> {
+        self.default_backend.as_ref()
+    }
+
+    /// `spec.rules`, in order.
+    pub fn rules(&self) -> &[ValidRule] {
+        &self.rules
+    }
+
+    /// `spec.tls`, in order.
+    pub fn tls(&self) -> &[ValidTls] {
+        &self.tls
+    }
+
+    /// The M6 precedence key: older first, objects without a creation time
+    /// last **\[choice\]** (a file-loaded object counts as the newest), then
+    /// by `namespace/name`.
+    pub(crate) fn precedence(&self) -> (bool, Option<SystemTime>, &ObjectKey) {
+        (self.creation_timestamp.is_none(), self.creation_timestamp, &self.key)
+    }
+}
+
+/// One validated rule.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ValidRule {
+    pub(crate) host: HostRule,
+    pub(crate) paths: Option<Vec<ValidPath>>,
+}
+
+impl ValidRule {
+    /// Which requests' hosts this rule is for.
+    pub fn host(&self) -> &HostRule {
+        &self.host
+    }
+
+    /// The rule's paths; `None` when the rule has no `http` (M7: the host
+    /// goes to the Ingress's default backend).
+    pub fn paths(&self) -> Option<&[ValidPath]> {
+        self.paths.as_deref()
+    }
+}
+
+/// The host part of a rule.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum HostRule {
+    /// No host: the rule applies to every request that no named host claims.
+    Any,
+    /// One exact host name, e.g. `foo.bar.com`.
+    Exact(Box<str>),
+    /// `*.<parent>`: any one label in front of the parent domain. Holds the
+    /// parent (`bar.com` for `*.bar.com`).
+    Wildcard(Box<str>),
+}
+
+impl fmt::Display for HostRule {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::Any => f.write_str("*"),
+            Self::Exact(host) => f.write_str(host),
+            Self::Wildcard(parent) => write!(f, "*.{parent}"),
+        }
+    }
+}
+
+/// One validated path of a rule.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ValidPath {
+    pub(crate) path: Box<str>,
+    pub(crate) path_type: PathType,
+    pub(crate) backend: Backend,
+}
+
+impl ValidPath {
+    /// The path exactly as written (empty for an `ImplementationSpecific`
+    /// path that was left out).
+    pub fn path(&self) -> &str {
+        &self.path
+    }
+
+    /// The `pathType`.
+    pub fn path_type(&self) -> PathType {
+        self.path_type
+    }
+
+    /// Where matching requests go.
+    pub fn backend(&self) -> &Backend {
+        &self.backend
+    }
+}
+
+/// `pathType` of an Ingress path.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum PathType {
+    /// The whole path, byte for byte (M3).
+    Exact,
+    /// Element-wise path prefix (M4).
+    Prefix,
+    /// Left to the implementation; see [`ImplementationSpecific`](crate::ImplementationSpecific) (M8).
+    ImplementationSpecific,
+}
+
+impl PathType {
+    /// The name used in the Kubernetes API.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Exact => "Exact",
+            Self::Prefix => "Prefix",
+            Self::ImplementationSpecific => "ImplementationSpecific",
+        }
+    }
+
+    /// Parses the API name; `None` for anything else (case-sensitive).
+    pub fn from_api(name: &str) -> Option<Self> {
+        match name {
+            "Exact" => Some(Self::Exact),
+            "Prefix" => Some(Self::Prefix),
+            "ImplementationSpecific" => Some(Self::ImplementationSpecific),
+            _ => None,
+        }
+    }
+}
+
+impl fmt::Display for PathType {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// Where a route sends requests.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Backend {
+    /// A Service port in the Ingress's namespace (B1).
+    Service(ServiceBackend),
+    /// Any other object, carried through as data (M9).
+    Resource(ResourceBackend),
+}
+
+impl fmt::Display for Backend {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::Service(service) => service.fmt(f),
+            Self::Resource(resource) => resource.fmt(f),
+        }
+    }
+}
+
+/// A Service port, by number or name, in a namespace.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct ServiceBackend {
+    /// Namespace of the Service (the Ingress's own).
+    pub namespace: Arc<str>,
+    /// Service name.
+    pub name: Arc<str>,
+    /// Service port.
+    pub port: ServicePort,
+}
+
+impl fmt::Display for ServiceBackend {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}/{}:{}", self.namespace, self.name, self.port)
+    }
+}
+
+/// A Service port reference.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum ServicePort {
+    /// `port.number`.
+    Number(u16),
+    /// `port.name`.
+    Name(Arc<str>),
+}
+
+impl fmt::Display for ServicePort {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::Number(number) => number.fmt(f),
+            Self::Name(name) => f.write_str(name),
+        }
+    }
+}
+
+/// A non-Service backend object in a namespace (M9).
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct ResourceBackend {
+    /// Namespace of the object (the Ingress's own).
+    pub namespace: Arc<str>,
+    /// API group; `None` for the core group.
+    pub api_group: Option<Arc<str>>,
+    /// Kind.
+    pub kind: Arc<str>,
+    /// Name.
+    pub name: Arc<str>,
+}
+
+impl fmt::Display for ResourceBackend {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match &self.api_group {
+            Some(group) => write!(f, "{}.{}/{}/{}", self.kind, group, self.namespace, self.name),
+            None => write!(f, "{}/{}/{}", self.kind, self.namespace, self.name),
+        }
+    }
+}
+
+/// One validated `spec.tls` entry.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ValidTls {
+    pub(crate) hosts: Vec<HostRule>,
+    pub(crate) secret_name: Option<Box<str>>,
+}
+
+impl ValidTls {
+    /// Names the certificate serves (exact or wildcard).
+    pub fn hosts(&self) -> &[HostRule] {
+        &self.hosts
+    }
+
+    /// The Secret with the certificate, if named.
+    pub fn secret_name(&self) -> Option<&str> {
+        self.secret_name.as_deref()
+    }
+}

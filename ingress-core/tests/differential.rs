@@ -1,0 +1,253 @@
+//! The compiled table against two oracles, on random rule sets and requests:
+//! the reference matcher written from the contract's text (every feature),
+//! and matchit (the Exact/Prefix subset of one host level).
+
+use std::time::{Duration, SystemTime};
+
+use ingress_core::reference::{ReferenceMatch, ReferenceMatcher};
+use ingress_core::{
+    EncodedSlashes, HostHeader, HostSources, HttpIngressPath, HttpVersion, ImplementationSpecific, Ingress,
+    IngressBackend, IngressRule, IngressSet, Matched, PathOptions, PathProfile, RequestHost, RouteTable, RouteTarget,
+    TableOptions, canonicalize_path, select_host,
+};
+use proptest::prelude::*;
+use proptest::sample::select;
+
+const RULE_HOSTS: &[Option<&str>] = &[None, Some("a.com"), Some("b.a.com"), Some("*.a.com"), Some("*.b.a.com")];
+const REQUEST_HOSTS: &[Option<&str>] = &[
+    None,
+    Some("a.com"),
+    Some("b.a.com"),
+    Some("c.a.com"),
+    Some("x.b.a.com"),
+    Some("a.b.a.com"),
+    Some("A.COM."),
+    Some("other.org"),
+    Some("10.0.0.1"),
+];
+/// Segments chosen to collide: shared prefixes, case, encodings, dots.
+const SEGMENTS: &[&str] = &[
+    "a", "ab", "b", "A", "%61", "%2e", ".", "..", "", "x y", "|", "%7E", "~", "%2F", "%zz",
+];
+const TYPES: &[&str] = &["Exact", "Prefix", "ImplementationSpecific"];
+
+fn path() -> impl Strategy<Value = String> {
+    (prop::collection::vec(select(SEGMENTS), 0..4), any::<bool>()).prop_map(|(segments, trailing)| {
+        let mut path = format!("/{}", segments.join("/"));
+        if trailing && path.len() > 1 {
+            path.push('/');
+        }
+        path
+    })
+}
+
+fn http_path() -> impl Strategy<Value = HttpIngressPath> {
+    (path(), select(TYPES), 0..6u8).prop_map(|(path, path_type, service)| {
+        HttpIngressPath::new(path, path_type, IngressBackend::service(format!("s{service}"), 80))
+    })
+}
+
+fn rule() -> impl Strategy<Value = IngressRule> {
+    (
+        select(RULE_HOSTS),
+        prop::option::weighted(0.9, prop::collection::vec(http_path(), 1..5)),
+    )
+        .prop_map(|(host, paths)| IngressRule {
+            host: host.map(str::to_owned),
+            http: paths.map(|paths| ingress_core::HttpIngressRuleValue { paths }),
+        })
+}
+
+fn ingress() -> impl Strategy<Value = Ingress> {
+    (
+        select(&["a", "b", "c", "d", "e"][..]),
+        prop::option::of(0..3u64),
+        prop::collection::vec(rule(), 0..4),
+        prop::option::weighted(0.3, 0..3u8),
+    )
+        .prop_map(|(name, created, rules, default)| {
+            let mut ingress = Ingress::new("ns", name);
+            ingress.creation_timestamp = created.map(|s| SystemTime::UNIX_EPOCH + Duration::from_secs(s));
+            ingress.spec.rules = rules;
+            ingress.spec.default_backend = default.map(|d| IngressBackend::service(format!("d{d}"), 80));
+            ingress
+        })
+}
+
+fn options() -> impl Strategy<Value = TableOptions> {
+    (any::<bool>(), any::<bool>(), any::<bool>(), any::<bool>()).prop_map(|(fallthrough, exact, raw, keep)| {
+        let path = PathOptions::default()
+            .with_profile(if raw { PathProfile::Raw } else { PathProfile::Safe })
+            .with_encoded_slashes(if keep {
+                EncodedSlashes::Keep
+            } else {
+                EncodedSlashes::Refuse
+            });
+        TableOptions::default()
+            .with_fallthrough(fallthrough)
+            .with_implementation_specific(if exact {
+                ImplementationSpecific::Exact
+            } else {
+                ImplementationSpecific::Prefix
+            })
+            .with_path(path)
+    })
+}
+
+fn request_host(host: Option<&str>) -> RequestHost {
+    let sources = HostSources {
+        version: if host.is_some() {
+            HttpVersion::Http11
+        } else {
+            HttpVersion::Http10
+        },
+        target: None,
+        pseudo: None,
+        host: host.map_or(HostHeader::Absent, |h| HostHeader::One(h.as_bytes())),
+    };
+    select_host(&sources).expect("request hosts in the pool are valid")
+}
+
+fn as_reference(target: &RouteTarget<ingress_core::Backend>) -> ReferenceMatch {
+    ReferenceMatch {
+        ingress: target.ingress().clone(),
+        rule: match target.matched() {
+            Matched::Rule(rule) => Some((rule.rule_index, rule.path_index)),
+            Matched::DefaultBackend => None,
+        },
+        backend: target.backend().clone(),
+    }
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(2000))]
+
+    /// The fast table and the linear reference agree on every request.
+    #[test]
+    fn table_agrees_with_reference(
+        ingresses in prop::collection::vec(ingress(), 0..6),
+        options in options(),
+        requests in prop::collection::vec((select(REQUEST_HOSTS), path()), 1..24),
+    ) {
+        let mut set = IngressSet::new();
+        for ingress in &ingresses {
+            set.apply(ingress);
+        }
+        let table = set.compile(&options);
+        let reference = ReferenceMatcher::new(set.serving(), &options);
+        for (host, path) in requests {
+            let host = request_host(host);
+            let Ok(path) = canonicalize_path(&path, &options.path) else { continue };
+            let fast = table.find(&host, path.as_str()).map(|t| as_reference(t));
+            let slow = reference.route(&host, path.as_str());
+            prop_assert_eq!(fast, slow, "host {:?} path {:?}", host, path);
+        }
+    }
+
+    /// Input order never changes the table or the report.
+    #[test]
+    fn order_does_not_matter(ingresses in prop::collection::vec(ingress(), 0..6), options in options()) {
+        let mut unique: Vec<Ingress> = Vec::new();
+        for ingress in ingresses {
+            unique.retain(|other| other.key() != ingress.key());
+            unique.push(ingress);
+        }
+        let forward = RouteTable::from_ingresses(unique.clone(), &options);
+        unique.reverse();
+        prop_assert_eq!(forward, RouteTable::from_ingresses(unique, &options));
+    }
+}
+
+/// matchit routes for the Exact/Prefix subset: Prefix `P` becomes `P`,
+/// `P/` and `P/{*rest}` (braces never occur: canonical paths encode them).
+/// Routes go in precedence order and a route already taken is skipped, so
+/// that the first claimant wins as M5 and M6 say.
+fn matchit_router(set: &IngressSet) -> matchit::Router<(String, usize, usize)> {
+    let mut ingresses: Vec<_> = set.serving().collect();
+    ingresses.sort_by_key(|i| {
+        (
+            i.creation_timestamp().is_none(),
+            i.creation_timestamp(),
+            i.key().clone(),
+        )
+    });
+    let mut exact = Vec::new();
+    let mut prefix = Vec::new();
+    for ingress in &ingresses {
+        for (r, rule) in ingress.rules().iter().enumerate() {
+            for (p, path) in rule.paths().unwrap_or_default().iter().enumerate() {
+                let id = (ingress.key().to_string(), r, p);
+                let written = path.path();
+                match path.path_type() {
+                    ingress_core::PathType::Exact => exact.push((written.to_owned(), id)),
+                    _ => prefix.push((written.strip_suffix('/').unwrap_or(written).to_owned(), id)),
+                }
+            }
+        }
+    }
+    // Longest prefix first; stable, so M6 order among equals is kept.
+    prefix.sort_by_key(|(path, _)| std::cmp::Reverse(path.len()));
+    let mut router = matchit::Router::new();
+    for (path, id) in exact {
+        let _ = router.insert(path, id);
+    }
+    for (path, id) in prefix {
+        for route in [path.clone(), format!("{path}/"), format!("{path}/{{*rest}}")] {
+            if !route.is_empty() {
+                let _ = router.insert(route, id.clone());
+            }
+        }
+    }
+    router
+}
+
+/// Plain `/`-separated paths over an alphabet with no encoding questions.
+fn plain_path() -> impl Strategy<Value = String> {
+    (
+        prop::collection::vec(select(&["a", "ab", "b", "abc", "c"][..]), 0..4),
+        any::<bool>(),
+    )
+        .prop_map(|(segments, trailing)| {
+            let mut path = format!("/{}", segments.join("/"));
+            if trailing && path.len() > 1 {
+                path.push('/');
+            }
+            path
+        })
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(2000))]
+
+    /// The table and matchit agree on one host level of Exact and Prefix rules.
+    #[test]
+    fn table_agrees_with_matchit(
+        rules in prop::collection::vec(
+            (select(&["a", "b", "c"][..]), 0..3u64, prop::collection::vec((plain_path(), any::<bool>()), 1..6)),
+            1..5,
+        ),
+        requests in prop::collection::vec(plain_path(), 1..24),
+    ) {
+        let mut set = IngressSet::new();
+        for (name, created, paths) in &rules {
+            let paths = paths.iter().map(|(path, is_exact)| {
+                let backend = IngressBackend::service("web", 80);
+                if *is_exact { HttpIngressPath::exact(path.clone(), backend) } else { HttpIngressPath::prefix(path.clone(), backend) }
+            });
+            let ingress = Ingress::new("ns", *name)
+                .with_creation_timestamp(SystemTime::UNIX_EPOCH + Duration::from_secs(*created))
+                .with_rule(None, paths);
+            set.apply(&ingress);
+        }
+        let table = set.compile(&TableOptions::default());
+        let router = matchit_router(&set);
+        for path in requests {
+            let fast = table.find(&RequestHost::None, &path).map(|t| {
+                let rule = t.matched().rule().expect("no default backends here");
+                (t.ingress().to_string(), rule.rule_index, rule.path_index)
+            });
+            let oracle = router.at(&path).ok().map(|m| m.value.clone());
+            prop_assert_eq!(fast, oracle, "path {:?}", path);
+        }
+    }
+}
