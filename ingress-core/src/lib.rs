@@ -47,7 +47,7 @@ mod validate;
 pub use canon::{
     CanonicalPath, CanonicalRequest, DEFAULT_MAX_PATH_LENGTH, EncodedSlashes, HostHeader, HostSources, HttpVersion,
     PathOptions, PathProfile, Refusal, RequestError, RequestHead, RequestHost, RequestTarget, canonicalize_host,
-    canonicalize_path, canonicalize_request, parse_target, select_host,
+    canonicalize_parts, canonicalize_path, canonicalize_request, parse_target, select_host,
 };
 pub use key::ObjectKey;
 pub use object::{

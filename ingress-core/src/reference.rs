@@ -31,6 +31,10 @@ use crate::key::ObjectKey;
 use crate::table::{MatchKind, TableOptions};
 use crate::valid::{Backend, HostRule, ValidIngress};
 
+fn to_u32(index: usize) -> u32 {
+    u32::try_from(index).unwrap_or(u32::MAX)
+}
+
 /// M6 order of a path rule: its Ingress's precedence, then its position.
 type Order<'a> = ((bool, Option<SystemTime>, &'a ObjectKey), usize, usize);
 
@@ -48,7 +52,7 @@ pub struct ReferenceMatch {
     pub ingress: ObjectKey,
     /// `(rule index, path index)` of the path rule, or `None` for the
     /// default backend.
-    pub rule: Option<(usize, usize)>,
+    pub rule: Option<(u32, u32)>,
     /// The backend.
     pub backend: Backend,
 }
@@ -143,7 +147,7 @@ impl<'a> ReferenceMatcher<'a> {
                     if better {
                         let found = ReferenceMatch {
                             ingress: ingress.key().clone(),
-                            rule: Some((rule_index, path_index)),
+                            rule: Some((to_u32(rule_index), to_u32(path_index))),
                             backend: rule_path.backend().clone(),
                         };
                         best = Some((found, rank, order));

@@ -19,13 +19,16 @@
 //! assert!(table.report().has_rejections());
 //! ```
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeSet, HashMap, HashSet};
+use std::sync::Arc;
+
+use foldhash::fast::RandomState;
 
 use crate::key::ObjectKey;
 use crate::object::Ingress;
 use crate::table::{BuildReport, Diagnostic, DiagnosticKind, RouteTable, TableOptions, compile};
 use crate::valid::{Backend, ValidIngress};
-use crate::validate::{Rejection, validate};
+use crate::validate::{Rejection, validate_as};
 
 /// What [`IngressSet::apply`] did with an object.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -41,10 +44,20 @@ pub enum Applied {
 
 /// Ingress objects by `namespace/name`, each with the version that is
 /// served and, when the newest version is invalid, why.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Default)]
 pub struct IngressSet {
-    objects: BTreeMap<ObjectKey, Entry>,
+    objects: HashMap<ObjectKey, Entry, RandomState>,
+    /// Namespace names, shared by every object (and route) in them.
+    namespaces: HashSet<Arc<str>, RandomState>,
 }
+
+impl PartialEq for IngressSet {
+    fn eq(&self, other: &Self) -> bool {
+        self.objects == other.objects
+    }
+}
+
+impl Eq for IngressSet {}
 
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 struct Entry {
@@ -62,8 +75,10 @@ impl IngressSet {
     /// last valid version of the same object (if any) keeps being served,
     /// and the rejection is kept for the report.
     pub fn apply(&mut self, ingress: &Ingress) -> Applied {
-        let entry = self.objects.entry(ingress.key()).or_default();
-        match validate(ingress) {
+        let key = self.key_of(ingress);
+        let validated = validate_as(ingress, key.clone());
+        let entry = self.objects.entry(key).or_default();
+        match validated {
             Ok(valid) => {
                 entry.serving = Some(valid);
                 entry.rejection = None;
@@ -78,6 +93,18 @@ impl IngressSet {
         }
     }
 
+    fn key_of(&mut self, ingress: &Ingress) -> ObjectKey {
+        let namespace = match self.namespaces.get(ingress.namespace.as_str()) {
+            Some(namespace) => Arc::clone(namespace),
+            None => {
+                let namespace: Arc<str> = ingress.namespace.as_str().into();
+                self.namespaces.insert(Arc::clone(&namespace));
+                namespace
+            }
+        };
+        ObjectKey::in_namespace(namespace, &ingress.name)
+    }
+
     /// Removes an object (and its last valid version). Returns whether it
     /// was there.
     pub fn remove(&mut self, key: &ObjectKey) -> bool {
@@ -88,7 +115,7 @@ impl IngressSet {
     /// manifest): objects not among them are removed, the others applied,
     /// each keeping its last valid version when the new one is invalid.
     pub fn sync<'a>(&mut self, ingresses: impl IntoIterator<Item = &'a Ingress>) {
-        let mut seen = std::collections::BTreeSet::new();
+        let mut seen = BTreeSet::new();
         for ingress in ingresses {
             seen.insert(ingress.key());
             self.apply(ingress);
@@ -101,7 +128,7 @@ impl IngressSet {
         self.objects.get(key).and_then(|entry| entry.serving.as_ref())
     }
 
-    /// Every served object, by `namespace/name`.
+    /// Every served object, in no particular order.
     pub fn serving(&self) -> impl Iterator<Item = &ValidIngress> {
         self.objects.values().filter_map(|entry| entry.serving.as_ref())
     }
@@ -138,6 +165,7 @@ impl IngressSet {
                 })
             })
             .collect();
+        diagnostics.sort_by(|a, b| a.object.cmp(&b.object));
         let table = compile(self.serving(), options, map, &mut diagnostics);
         table.with_report(BuildReport { diagnostics })
     }

@@ -102,10 +102,10 @@ pub enum HostRule {
     /// No host: the rule applies to every request that no named host claims.
     Any,
     /// One exact host name, e.g. `foo.bar.com`.
-    Exact(Box<str>),
+    Exact(Arc<str>),
     /// `*.<parent>`: any one label in front of the parent domain. Holds the
     /// parent (`bar.com` for `*.bar.com`).
-    Wildcard(Box<str>),
+    Wildcard(Arc<str>),
 }
 
 impl fmt::Display for HostRule {
@@ -121,7 +121,7 @@ impl fmt::Display for HostRule {
 /// One validated path of a rule.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ValidPath {
-    pub(crate) path: Box<str>,
+    pub(crate) path: Arc<str>,
     pub(crate) path_type: PathType,
     pub(crate) backend: Backend,
 }
@@ -130,6 +130,10 @@ impl ValidPath {
     /// The path exactly as written (empty for an `ImplementationSpecific`
     /// path that was left out).
     pub fn path(&self) -> &str {
+        &self.path
+    }
+
+    pub(crate) fn shared_path(&self) -> &Arc<str> {
         &self.path
     }
 

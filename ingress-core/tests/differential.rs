@@ -75,23 +75,36 @@ fn ingress() -> impl Strategy<Value = Ingress> {
 }
 
 fn options() -> impl Strategy<Value = TableOptions> {
-    (any::<bool>(), any::<bool>(), any::<bool>(), any::<bool>()).prop_map(|(fallthrough, exact, raw, keep)| {
-        let path = PathOptions::default()
-            .with_profile(if raw { PathProfile::Raw } else { PathProfile::Safe })
-            .with_encoded_slashes(if keep {
-                EncodedSlashes::Keep
-            } else {
-                EncodedSlashes::Refuse
-            });
-        TableOptions::default()
-            .with_fallthrough(fallthrough)
-            .with_implementation_specific(if exact {
-                ImplementationSpecific::Exact
-            } else {
-                ImplementationSpecific::Prefix
-            })
-            .with_path(path)
-    })
+    (
+        any::<bool>(),
+        any::<bool>(),
+        any::<bool>(),
+        any::<bool>(),
+        any::<bool>(),
+    )
+        .prop_map(|(fallthrough, exact, raw, keep, short)| {
+            // A short limit makes P7 meet long canonical forms (`|` -> `%7C`).
+            let path = PathOptions::default()
+                .with_max_length(if short {
+                    12
+                } else {
+                    ingress_core::DEFAULT_MAX_PATH_LENGTH
+                })
+                .with_profile(if raw { PathProfile::Raw } else { PathProfile::Safe })
+                .with_encoded_slashes(if keep {
+                    EncodedSlashes::Keep
+                } else {
+                    EncodedSlashes::Refuse
+                });
+            TableOptions::default()
+                .with_fallthrough(fallthrough)
+                .with_implementation_specific(if exact {
+                    ImplementationSpecific::Exact
+                } else {
+                    ImplementationSpecific::Prefix
+                })
+                .with_path(path)
+        })
 }
 
 fn request_host(host: Option<&str>) -> RequestHost {
@@ -162,7 +175,7 @@ proptest! {
 /// `P/` and `P/{*rest}` (braces never occur: canonical paths encode them).
 /// Routes go in precedence order and a route already taken is skipped, so
 /// that the first claimant wins as M5 and M6 say.
-fn matchit_router(set: &IngressSet) -> matchit::Router<(String, usize, usize)> {
+fn matchit_router(set: &IngressSet) -> matchit::Router<(String, u32, u32)> {
     let mut ingresses: Vec<_> = set.serving().collect();
     ingresses.sort_by_key(|i| {
         (
@@ -176,7 +189,11 @@ fn matchit_router(set: &IngressSet) -> matchit::Router<(String, usize, usize)> {
     for ingress in &ingresses {
         for (r, rule) in ingress.rules().iter().enumerate() {
             for (p, path) in rule.paths().unwrap_or_default().iter().enumerate() {
-                let id = (ingress.key().to_string(), r, p);
+                let id = (
+                    ingress.key().to_string(),
+                    u32::try_from(r).expect("small index"),
+                    u32::try_from(p).expect("small index"),
+                );
                 let written = path.path();
                 match path.path_type() {
                     ingress_core::PathType::Exact => exact.push((written.to_owned(), id)),

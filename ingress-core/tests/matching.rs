@@ -371,7 +371,7 @@ fn routes_carry_ingress_rule_level_and_canonical_path() {
     assert_eq!(route.path().as_str(), "/a%7Cb/c/d");
     let Matched::Rule(rule) = route.matched() else { panic!() };
     assert_eq!(
-        (&*rule.path, rule.path_type, &*rule.canonical),
+        (&*rule.path, rule.path_type, rule.matched_path().as_str()),
         ("/a|b/", PathType::Prefix, "/a%7Cb")
     );
     assert_eq!(rule.field(), "spec.rules[0].http.paths[0]");
@@ -518,4 +518,19 @@ fn map_backends_routes_to_application_values() {
         names.find(&RequestHost::None, "/api").map(|t| t.backend().as_str()),
         Some("Api")
     );
+}
+
+#[test]
+fn regression_rule_longer_than_the_limit_only_once_encoded_still_routes() {
+    // Found by the match_differential fuzz target: the rule's canonical form
+    // (27 bytes) is over the limit, the request a client sends (15) is not.
+    let options = TableOptions::default().with_path(PathOptions::default().with_max_length(24));
+    let t = RouteTable::from_ingresses(
+        [ingress("web", 1).with_rule(None, [exact("/{id}/{id}/{id}", "web")])],
+        &options,
+    );
+    assert!(t.report().is_empty(), "{}", t.report());
+    assert_eq!(answer(&t, Some("h"), "/{id}/{id}/{id}"), "web");
+    assert_eq!(answer(&t, Some("h"), "/%7Bid%7D/{id}/{id}"), "web");
+    assert_eq!(answer(&t, Some("h"), "/%7Bid%7D/%7Bid%7D/%7Bid%7D"), "414");
 }

@@ -20,8 +20,8 @@ mod request;
 pub use error::{Refusal, RequestError};
 pub use host::{RequestHost, canonicalize_host};
 pub use path::{CanonicalPath, DEFAULT_MAX_PATH_LENGTH, EncodedSlashes, PathOptions, PathProfile, canonicalize_path};
-pub(crate) use path::{config_path_can_match, normalize_config_path};
+pub(crate) use path::{config_path_refusal, normalize_config_path};
 pub use request::{
-    CanonicalRequest, HostHeader, HostSources, HttpVersion, RequestHead, RequestTarget, canonicalize_request,
-    parse_target, select_host,
+    CanonicalRequest, HostHeader, HostSources, HttpVersion, RequestHead, RequestTarget, canonicalize_parts,
+    canonicalize_request, parse_target, select_host,
 };

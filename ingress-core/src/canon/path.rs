@@ -15,6 +15,7 @@
 //! assert_eq!(canonicalize_path("/a%2Fb", &safe), Err(RequestError::EncodedSlash));
 //! ```
 
+use std::borrow::Cow;
 use std::fmt;
 
 use super::RequestError;
@@ -300,9 +301,12 @@ fn check_raw(bytes: &[u8]) -> Result<(), RequestError> {
 /// client would have to percent-encode (space, `|`, `#`, `?`, non-ASCII,
 /// a `%` that starts no escape, ...) encoded. Slashes and dot segments are
 /// left as written: a configured path whose structure is not canonical can
-/// never match, which [`config_path_can_match`] reports.
-pub(crate) fn normalize_config_path(path: &str) -> String {
+/// never match, which [`config_path_refusal`] reports.
+pub(crate) fn normalize_config_path(path: &str) -> Cow<'_, str> {
     let bytes = path.as_bytes();
+    if bytes.iter().all(|&b| matches!(class(b), Class::Keep | Class::Slash)) {
+        return Cow::Borrowed(path);
+    }
     let mut out = String::with_capacity(bytes.len());
     let mut at = 0;
     while let Some(&byte) = bytes.get(at) {
@@ -323,13 +327,94 @@ pub(crate) fn normalize_config_path(path: &str) -> String {
         }
         at += 1;
     }
-    out
+    Cow::Owned(out)
 }
 
-/// Whether some request path, canonicalised with `options`, can equal the
-/// normalised configured path `path` (which starts with `/`).
-pub(crate) fn config_path_can_match(path: &str, options: &PathOptions) -> bool {
-    canonicalize_path(path, options).is_ok_and(|canonical| canonical.as_str() == path)
+/// Why no request path, canonicalised with `options`, can equal the
+/// normalised configured path `path` (which starts with `/`): what a
+/// request for it becomes instead (its canonical form, or its refusal).
+/// `None` when some request can.
+pub(crate) fn config_path_refusal(path: &str, options: &PathOptions) -> Option<Result<String, RequestError>> {
+    // P7 limits what clients send, and a client may send raw what the
+    // canonical form encodes (`|` for `%7C`): measure the shortest request.
+    let shortest = match options.profile {
+        PathProfile::Safe => shortest_request(path),
+        PathProfile::Raw => path.len(),
+    };
+    if shortest > options.max_length {
+        return Some(Err(RequestError::PathTooLong {
+            length: shortest,
+            limit: options.max_length,
+        }));
+    }
+    if options.profile == PathProfile::Safe && is_canonical(path.as_bytes(), options.encoded_slashes) {
+        return None;
+    }
+    let unlimited = options.clone().with_max_length(usize::MAX);
+    match canonicalize_path(path, &unlimited) {
+        Ok(canonical) if canonical.as_str() == path => None,
+        other => Some(other.map(CanonicalPath::into_string)),
+    }
+}
+
+/// Whether the safe profile leaves `bytes` exactly as they are, checked
+/// without allocating (the common case for configured paths).
+fn is_canonical(bytes: &[u8], slashes: EncodedSlashes) -> bool {
+    if bytes.first() != Some(&b'/') {
+        return false;
+    }
+    let mut at = 0;
+    while let Some(&byte) = bytes.get(at) {
+        match class(byte) {
+            Class::Keep => {}
+            Class::Slash => {
+                let segment_end = bytes
+                    .get(at + 1..)
+                    .and_then(|rest| rest.iter().position(|&b| b == b'/'));
+                let segment = match segment_end {
+                    Some(length) => bytes.get(at + 1..at + 1 + length),
+                    None => bytes.get(at + 1..),
+                };
+                let segment = segment.unwrap_or_default();
+                let last = segment_end.is_none();
+                if (segment.is_empty() && !last)
+                    || segment == b"."
+                    || segment == b".."
+                    || is_dot_with_parameters(segment)
+                {
+                    return false;
+                }
+            }
+            Class::Percent => {
+                let upper = |offset: usize| bytes.get(at + offset).is_some_and(|b| !b.is_ascii_lowercase());
+                let canonical_escape = escape_at(bytes, at).is_some_and(|decoded| {
+                    !is_unreserved(decoded)
+                        && decoded >= 0x20
+                        && decoded != 0x7F
+                        && (slashes == EncodedSlashes::Keep || (decoded != b'/' && decoded != b'\\'))
+                });
+                if !canonical_escape || !upper(1) || !upper(2) {
+                    return false;
+                }
+                at += 2;
+            }
+            Class::Encode | Class::Refuse => return false,
+        }
+        at += 1;
+    }
+    true
+}
+
+/// Length of the shortest request path whose canonical form is `path`:
+/// every escape of a byte that clients may also send raw counts one byte.
+fn shortest_request(path: &str) -> usize {
+    let bytes = path.as_bytes();
+    let raw_capable = bytes
+        .iter()
+        .enumerate()
+        .filter(|&(at, &byte)| byte == b'%' && escape_at(bytes, at).is_some_and(|b| class(b) == Class::Encode))
+        .count();
+    path.len() - 2 * raw_capable
 }
 
 #[cfg(test)]

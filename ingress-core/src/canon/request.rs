@@ -207,21 +207,48 @@ pub fn canonicalize_request<'a>(
 ) -> Result<CanonicalRequest<'a>, RequestError> {
     let target = parse_target(head.method, head.target)?;
     let (authority, path, query) = match target {
-        RequestTarget::Origin { path, query } => (None, Some(path), query),
-        RequestTarget::Absolute { authority, path, query } => (Some(authority), Some(path), query),
-        RequestTarget::Asterisk => (None, None, None),
+        RequestTarget::Origin { path, query } => (None, path, query),
+        RequestTarget::Absolute { authority, path, query } => (Some(authority), path, query),
+        RequestTarget::Asterisk => (None, "*", None),
     };
     if head.target.contains('#') {
         return Err(RequestError::InvalidPathByte(b'#'));
     }
-    let host = select_host(&HostSources {
+    let sources = HostSources {
         version: head.version,
         target: authority.map(str::as_bytes),
         pseudo: head.pseudo_authority,
         host: head.host,
-    })?;
-    let path = path.map(|path| canonicalize_path(path, options)).transpose()?;
+    };
+    let (host, path) = canonicalize_parts(head.method, &sources, path, options)?;
     Ok(CanonicalRequest { host, path, query })
+}
+
+/// Canonicalises a request that an HTTP library already took apart: its
+/// method, its host sources and the path of its target (`*` for the
+/// asterisk form). Returns the canonical host and path; the path is `None`
+/// for `OPTIONS *`.
+///
+/// This and [`canonicalize_request`] are one code path: adapters holding a
+/// parsed request (the Tower layer) and tools holding request lines (the
+/// `route` command) get the same answers.
+pub fn canonicalize_parts(
+    method: &str,
+    sources: &HostSources<'_>,
+    path: &str,
+    options: &PathOptions,
+) -> Result<(RequestHost, Option<CanonicalPath>), RequestError> {
+    let asterisk = path == "*";
+    if asterisk && method != "OPTIONS" {
+        return Err(RequestError::UnsupportedTargetForm);
+    }
+    let host = select_host(sources)?;
+    let path = if asterisk {
+        None
+    } else {
+        Some(canonicalize_path(path, options)?)
+    };
+    Ok((host, path))
 }
 
 #[cfg(test)]

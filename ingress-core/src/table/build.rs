@@ -6,15 +6,12 @@
 //! loser of a conflict. Sorting first makes the table and the report the
 //! same whatever order the objects came in.
 
-use std::collections::BTreeMap;
 use std::sync::Arc;
 
-use crate::canon::{
-    RequestError, RequestHost, canonicalize_host, canonicalize_path, config_path_can_match, normalize_config_path,
-};
+use crate::canon::{RequestError, RequestHost, canonicalize_host, config_path_refusal, normalize_config_path};
 use crate::valid::{Backend, HostRule, ValidIngress, ValidPath};
 
-use super::level::Level;
+use super::index::Index;
 use super::report::{Diagnostic, DiagnosticKind, Location, Unmatchable};
 use super::target::{Matched, RouteTarget, RuleRef};
 use super::{MatchKind, RouteTable, TableOptions};
@@ -28,12 +25,21 @@ pub(crate) fn compile<'a, B>(
     diagnostics: &mut Vec<Diagnostic>,
 ) -> RouteTable<B> {
     let mut ingresses: Vec<&ValidIngress> = ingresses.into_iter().collect();
-    ingresses.sort_by(|a, b| a.precedence().cmp(&b.precedence()));
+    // Keys are unique, so an unstable sort is deterministic.
+    ingresses.sort_unstable_by(|a, b| a.precedence().cmp(&b.precedence()));
+    let rules: usize = ingresses.iter().map(|i| i.rules().len()).sum();
+    let paths: usize = ingresses
+        .iter()
+        .flat_map(|i| i.rules())
+        .map(|rule| rule.paths().map_or(0, <[_]>::len))
+        .sum();
+    let mut index = Index::default();
+    index.reserve(rules, paths);
     let mut compiler = Compiler {
         options,
         map,
-        targets: Vec::new(),
-        levels: BTreeMap::new(),
+        targets: Vec::with_capacity(paths),
+        index,
         diagnostics,
     };
     for ingress in &ingresses {
@@ -42,87 +48,94 @@ pub(crate) fn compile<'a, B>(
     for ingress in &ingresses {
         compiler.add_default_backend(ingress);
     }
-    compiler.finish()
+    let Compiler {
+        mut targets, mut index, ..
+    } = compiler;
+    targets.shrink_to_fit();
+    index.shrink_to_fit();
+    RouteTable {
+        options: options.clone(),
+        targets,
+        index,
+        report: Default::default(),
+    }
 }
 
 struct Compiler<'o, B, F> {
     options: &'o TableOptions,
     map: F,
     targets: Vec<Arc<RouteTarget<B>>>,
-    levels: BTreeMap<HostRule, Level>,
+    index: Index,
     diagnostics: &'o mut Vec<Diagnostic>,
 }
 
+fn to_u32(value: usize) -> u32 {
+    u32::try_from(value).unwrap_or(u32::MAX)
+}
+
 impl<B, F: FnMut(&Backend) -> B> Compiler<'_, B, F> {
+    /// The level of a rule's host, unless no request can ever carry that
+    /// host (then reported, and `None`).
+    fn level(&mut self, ingress: &ValidIngress, host: &HostRule, field: impl FnOnce() -> String) -> Option<u32> {
+        if let Some(level) = self.index.existing(host) {
+            return Some(level);
+        }
+        if let Some(error) = host_refusal(host) {
+            self.report(
+                ingress,
+                DiagnosticKind::NeverMatches {
+                    field: field(),
+                    reason: Unmatchable::Host(error),
+                },
+            );
+            return None;
+        }
+        Some(self.index.level_for(host))
+    }
+
     fn add_rules(&mut self, ingress: &ValidIngress) {
         for (rule_index, rule) in ingress.rules().iter().enumerate() {
-            if let Some(error) = host_refusal(rule.host()) {
-                self.report(
-                    ingress,
-                    DiagnosticKind::NeverMatches {
-                        field: format!("spec.rules[{rule_index}].host"),
-                        reason: Unmatchable::Host(error),
-                    },
-                );
+            let Some(level) = self.level(ingress, rule.host(), || format!("spec.rules[{rule_index}].host")) else {
                 continue;
-            }
-            self.levels.entry(rule.host().clone()).or_default();
+            };
             for (path_index, path) in rule.paths().unwrap_or_default().iter().enumerate() {
-                self.add_path(ingress, rule.host(), rule_index, path_index, path);
+                self.add_path(ingress, level, rule_index, path_index, path);
             }
         }
     }
 
-    fn add_path(
-        &mut self,
-        ingress: &ValidIngress,
-        host: &HostRule,
-        rule_index: usize,
-        path_index: usize,
-        path: &ValidPath,
-    ) {
+    fn add_path(&mut self, ingress: &ValidIngress, level: u32, rule_index: usize, path_index: usize, path: &ValidPath) {
         let kind = self.options.match_kind(path.path_type());
         // M8: an empty ImplementationSpecific path means `/`.
         let written = if path.path().is_empty() { "/" } else { path.path() };
         let normalized = normalize_config_path(written);
         let key = match kind {
-            MatchKind::Exact => normalized.as_str(),
+            MatchKind::Exact => &*normalized,
             MatchKind::Prefix => normalized.strip_suffix('/').unwrap_or(&normalized),
         };
-        let field = format!("spec.rules[{rule_index}].http.paths[{path_index}]");
-        let matchable = (kind == MatchKind::Prefix && key.is_empty()) || config_path_can_match(key, &self.options.path);
-        if !matchable {
-            let request = canonicalize_path(&normalized, &self.options.path).map(|c| c.into_string());
-            self.report(
-                ingress,
-                DiagnosticKind::NeverMatches {
-                    field,
-                    reason: Unmatchable::Path { normalized, request },
-                },
-            );
+        let field = || format!("spec.rules[{rule_index}].http.paths[{path_index}]");
+        let refusal = match kind {
+            // Prefix `/` matches every path.
+            MatchKind::Prefix if key.is_empty() => None,
+            _ => config_path_refusal(key, &self.options.path),
+        };
+        if let Some(request) = refusal {
+            let reason = Unmatchable::Path {
+                normalized: key.to_owned(),
+                request,
+            };
+            self.report(ingress, DiagnosticKind::NeverMatches { field: field(), reason });
             return;
         }
-        let target = self.targets.len();
-        let Some(level) = self.levels.get_mut(host) else {
-            return;
-        };
-        let existing = match kind {
-            MatchKind::Exact => match level.exact.get(key) {
-                Some(&existing) => Some(existing),
-                None => {
-                    level.exact.insert(key.into(), target);
-                    None
-                }
-            },
-            MatchKind::Prefix => level.prefix.insert(key, target),
-        };
-        if let Some(existing) = existing {
+        let target = to_u32(self.targets.len());
+        if let Some(existing) = self.index.insert_path(level, kind, key, target) {
             let winner = self.location(existing);
+            let host = self.level_host(level);
             self.report(
                 ingress,
                 DiagnosticKind::Conflict {
-                    field,
-                    level: host.clone(),
+                    field: field(),
+                    level: host,
                     path: path.path().to_owned(),
                     path_type: path.path_type(),
                     winner,
@@ -131,15 +144,14 @@ impl<B, F: FnMut(&Backend) -> B> Compiler<'_, B, F> {
             return;
         }
         let rule = RuleRef {
-            rule_index,
-            path_index,
-            path: path.path().into(),
+            rule_index: to_u32(rule_index),
+            path_index: to_u32(path_index),
+            path: Arc::clone(path.shared_path()),
             path_type: path.path_type(),
             kind,
-            canonical: key.into(),
         };
         let backend = (self.map)(path.backend());
-        self.push(ingress, host, Matched::Rule(rule), backend);
+        self.push(ingress, level, Matched::Rule(rule), backend);
     }
 
     /// M7: the default backend serves every host level its Ingress has rules
@@ -154,18 +166,18 @@ impl<B, F: FnMut(&Backend) -> B> Compiler<'_, B, F> {
         }
         let mut seen = Vec::with_capacity(hosts.len());
         for host in hosts {
-            if seen.contains(&host) || host_refusal(host).is_some() {
+            if seen.contains(&host) {
                 continue;
             }
             seen.push(host);
-            let target = self.targets.len();
-            let level = self.levels.entry(host.clone()).or_default();
-            if let Some(existing) = level.default {
-                let winner = self
-                    .targets
-                    .get(existing)
-                    .map(|t| t.ingress.clone())
-                    .unwrap_or_else(|| ingress.key().clone());
+            // Unreachable hosts were reported with their rules.
+            if self.index.existing(host).is_none() && host_refusal(host).is_some() {
+                continue;
+            }
+            let level = self.index.level_for(host);
+            let target = to_u32(self.targets.len());
+            if let Some(existing) = self.index.set_default(level, target) {
+                let winner = self.location(existing).object;
                 self.report(
                     ingress,
                     DiagnosticKind::DefaultBackendConflict {
@@ -175,27 +187,29 @@ impl<B, F: FnMut(&Backend) -> B> Compiler<'_, B, F> {
                 );
                 continue;
             }
-            level.default = Some(target);
             let backend = (self.map)(backend);
-            self.push(ingress, host, Matched::DefaultBackend, backend);
+            self.push(ingress, level, Matched::DefaultBackend, backend);
         }
     }
 
-    fn push(&mut self, ingress: &ValidIngress, host: &HostRule, matched: Matched, backend: B) {
+    fn level_host(&self, level: u32) -> HostRule {
+        self.index.level(level).map_or(HostRule::Any, |info| info.host.clone())
+    }
+
+    fn push(&mut self, ingress: &ValidIngress, level: u32, matched: Matched, backend: B) {
+        let level = self.level_host(level);
         self.targets.push(Arc::new(RouteTarget {
             backend,
             ingress: ingress.key().clone(),
-            level: host.clone(),
+            level,
             matched,
         }));
     }
 
-    fn location(&self, target: usize) -> Location {
-        let target = self.targets.get(target);
+    fn location(&self, target: u32) -> Location {
+        let target = usize::try_from(target).ok().and_then(|t| self.targets.get(t));
         Location {
-            object: target
-                .map(|t| t.ingress.clone())
-                .unwrap_or_else(|| crate::ObjectKey::new("", "")),
+            object: target.map_or_else(|| crate::ObjectKey::new("", ""), |t| t.ingress.clone()),
             field: match target.map(|t| &t.matched) {
                 Some(Matched::Rule(rule)) => rule.field(),
                 _ => "spec.defaultBackend".to_owned(),
@@ -208,29 +222,6 @@ impl<B, F: FnMut(&Backend) -> B> Compiler<'_, B, F> {
             object: ingress.key().clone(),
             kind,
         });
-    }
-
-    fn finish(self) -> RouteTable<B> {
-        let mut table = RouteTable {
-            options: self.options.clone(),
-            targets: self.targets,
-            exact_hosts: Default::default(),
-            wildcard_hosts: Default::default(),
-            host_less: None,
-            report: Default::default(),
-        };
-        for (host, level) in self.levels {
-            match host {
-                HostRule::Any => table.host_less = Some(level),
-                HostRule::Exact(name) => {
-                    table.exact_hosts.insert(name, level);
-                }
-                HostRule::Wildcard(parent) => {
-                    table.wildcard_hosts.insert(parent, level);
-                }
-            }
-        }
-        table
     }
 }
 

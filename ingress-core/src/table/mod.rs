@@ -26,17 +26,13 @@
 //! ```
 
 mod build;
-mod level;
+mod index;
 mod options;
 mod outcome;
 mod report;
 mod target;
-mod trie;
 
-use std::collections::HashMap;
 use std::sync::Arc;
-
-use foldhash::fast::RandomState;
 
 pub(crate) use build::compile;
 pub use options::{ImplementationSpecific, MatchKind, TableOptions};
@@ -44,11 +40,11 @@ pub use outcome::{NotFound, Outcome, Route};
 pub use report::{BuildReport, Diagnostic, DiagnosticKind, Location, Unmatchable};
 pub use target::{Matched, RouteTarget, RuleRef};
 
-use crate::canon::{CanonicalPath, RequestHead, RequestHost, canonicalize_request};
+use crate::canon::{CanonicalPath, HostSources, RequestHead, RequestHost, canonicalize_parts, canonicalize_request};
 use crate::object::Ingress;
 use crate::snapshot::IngressSet;
 use crate::valid::{Backend, HostRule};
-use level::Level;
+use index::Index;
 
 /// An immutable, compiled routing table, generic over what a route leads
 /// to (by default the Ingress's [`Backend`]).
@@ -56,9 +52,7 @@ use level::Level;
 pub struct RouteTable<B = Backend> {
     options: TableOptions,
     targets: Vec<Arc<RouteTarget<B>>>,
-    exact_hosts: HashMap<Box<str>, Level, RandomState>,
-    wildcard_hosts: HashMap<Box<str>, Level, RandomState>,
-    host_less: Option<Level>,
+    index: Index,
     report: BuildReport,
 }
 
@@ -67,9 +61,7 @@ impl<B> Default for RouteTable<B> {
         Self {
             options: TableOptions::default(),
             targets: Vec::new(),
-            exact_hosts: HashMap::default(),
-            wildcard_hosts: HashMap::default(),
-            host_less: None,
+            index: Index::default(),
             report: BuildReport::default(),
         }
     }
@@ -125,26 +117,9 @@ impl<B> RouteTable<B> {
         RouteTable {
             options: self.options.clone(),
             targets: self.targets.iter().map(|t| Arc::new(t.map(&mut map))).collect(),
-            exact_hosts: self.exact_hosts.clone(),
-            wildcard_hosts: self.wildcard_hosts.clone(),
-            host_less: self.host_less.clone(),
+            index: self.index.clone(),
             report: self.report.clone(),
         }
-    }
-
-    /// The host levels a request for `host` may use, most specific first
-    /// (M1): the exact host, the wildcard of its parent, the host-less level.
-    fn levels(&self, host: &RequestHost) -> [Option<&Level>; 3] {
-        let (exact, wildcard) = match host {
-            RequestHost::Name(name) => (
-                self.exact_hosts.get(name.as_str()),
-                name.split_once('.')
-                    .and_then(|(_, parent)| self.wildcard_hosts.get(parent)),
-            ),
-            // H4: IP literals and requests without a host use host-less rules.
-            RequestHost::Ip(_) | RequestHost::None => (None, None),
-        };
-        [exact, wildcard, self.host_less.as_ref()]
     }
 
     /// Looks up a canonical host and path: the entry that serves it, or
@@ -152,31 +127,26 @@ impl<B> RouteTable<B> {
     /// [`canonicalize_path`](crate::canonicalize_path) with this table's
     /// options. No allocation.
     pub fn find(&self, host: &RequestHost, path: &str) -> Option<&Arc<RouteTarget<B>>> {
-        let levels = self.levels(host);
+        let index = &self.index;
         let target = if self.options.fallthrough {
+            let levels = index.levels_for(host);
             let mut existing = levels.iter().flatten();
             existing
                 .clone()
-                .find_map(|level| level.find_path(path))
-                .or_else(|| existing.find_map(|level| level.default))
+                .find_map(|&level| index.find_path(level, path))
+                .or_else(|| existing.find_map(|&level| index.level(level)?.default))
         } else {
             // M1/M2: the most specific level decides alone.
-            let level = levels.into_iter().flatten().next()?;
-            level.find_path(path).or(level.default)
+            let level = index.select(host)?;
+            index.find_path(level, path).or_else(|| index.level(level)?.default)
         };
-        self.targets.get(target?)
+        self.targets.get(usize::try_from(target?).ok()?)
     }
 
     /// The host level M1 selects for `host`, if any exists.
     pub fn selected_level(&self, host: &RequestHost) -> Option<HostRule> {
-        let [exact, wildcard, host_less] = self.levels(host);
-        match host {
-            RequestHost::Name(name) if exact.is_some() => Some(HostRule::Exact(name.as_str().into())),
-            RequestHost::Name(name) if wildcard.is_some() => name
-                .split_once('.')
-                .map(|(_, parent)| HostRule::Wildcard(parent.into())),
-            _ => host_less.map(|_| HostRule::Any),
-        }
+        let level = self.index.select(host)?;
+        self.index.level(level).map(|info| info.host.clone())
     }
 
     /// Routes a canonical request, returning an owned answer.
@@ -211,16 +181,29 @@ impl<B> RouteTable<B> {
     /// assert_eq!(table.route_request(&bad).status_code(), Some(400));
     /// ```
     pub fn route_request(&self, head: &RequestHead<'_>) -> Outcome<B> {
-        let request = match canonicalize_request(head, &self.options.path) {
-            Ok(request) => request,
-            Err(error) => return Outcome::Refused(error),
-        };
-        match request.path {
-            Some(path) => self.route(request.host, path),
+        match canonicalize_request(head, &self.options.path) {
+            Ok(request) => self.route_canonical(request.host, request.path),
+            Err(error) => Outcome::Refused(error),
+        }
+    }
+
+    /// Canonicalises and routes a request an HTTP library already took
+    /// apart (see [`canonicalize_parts`](crate::canonicalize_parts)); the
+    /// same answers as [`route_request`](Self::route_request).
+    pub fn route_parts(&self, method: &str, sources: &HostSources<'_>, path: &str) -> Outcome<B> {
+        match canonicalize_parts(method, sources, path, &self.options.path) {
+            Ok((host, path)) => self.route_canonical(host, path),
+            Err(error) => Outcome::Refused(error),
+        }
+    }
+
+    fn route_canonical(&self, host: RequestHost, path: Option<CanonicalPath>) -> Outcome<B> {
+        match path {
+            Some(path) => self.route(host, path),
             // `OPTIONS *` asks about the server itself: no path, no route.
             None => Outcome::NotFound(NotFound {
-                level: self.selected_level(&request.host),
-                host: request.host,
+                level: self.selected_level(&host),
+                host,
                 path: None,
             }),
         }

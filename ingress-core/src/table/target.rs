@@ -1,7 +1,9 @@
 //! What a table entry routes to, and why.
 
 use std::fmt;
+use std::sync::Arc;
 
+use crate::canon::normalize_config_path;
 use crate::key::ObjectKey;
 use crate::valid::{HostRule, PathType};
 
@@ -71,21 +73,30 @@ impl Matched {
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct RuleRef {
     /// Index in `spec.rules`.
-    pub rule_index: usize,
+    pub rule_index: u32,
     /// Index in `spec.rules[rule_index].http.paths`.
-    pub path_index: usize,
+    pub path_index: u32,
     /// The path as written.
-    pub path: Box<str>,
+    pub path: Arc<str>,
     /// The `pathType` as written.
     pub path_type: PathType,
     /// How it matches once M8 is applied.
     pub kind: MatchKind,
-    /// The path in canonical encoding (P9), as matched (for `Prefix`, with
-    /// one trailing `/` stripped).
-    pub canonical: Box<str>,
 }
 
 impl RuleRef {
+    /// The path as matched: in canonical encoding (P9), an empty
+    /// `ImplementationSpecific` path read as `/` (M8), and for a Prefix rule
+    /// one trailing `/` stripped (so `Prefix /` gives the empty string).
+    pub fn matched_path(&self) -> String {
+        let written = if self.path.is_empty() { "/" } else { &self.path };
+        let normalized = normalize_config_path(written);
+        match self.kind {
+            MatchKind::Exact => normalized.into_owned(),
+            MatchKind::Prefix => normalized.strip_suffix('/').unwrap_or(&normalized).to_owned(),
+        }
+    }
+
     /// The field path of this rule in its Ingress.
     pub fn field(&self) -> String {
         format!("spec.rules[{}].http.paths[{}]", self.rule_index, self.path_index)

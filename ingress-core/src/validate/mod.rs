@@ -24,6 +24,7 @@ use std::sync::Arc;
 
 pub use error::{FieldError, Invalid, Rejection};
 
+use crate::key::ObjectKey;
 use crate::object::{HttpIngressPath, Ingress, IngressBackend, IngressRule, IngressTls};
 use crate::valid::{
     Backend, HostRule, PathType, ResourceBackend, ServiceBackend, ServicePort, ValidIngress, ValidPath, ValidRule,
@@ -32,14 +33,38 @@ use crate::valid::{
 
 /// Sequences an `Exact` or `Prefix` path must not contain (V4).
 const INVALID_PATH_SEQUENCES: [&str; 5] = ["//", "/./", "/../", "%2f", "%2F"];
+/// Which of [`INVALID_PATH_SEQUENCES`] occur in `path`, in that order;
+/// one pass, as every sequence starts with `/` or `%`.
+fn invalid_sequences(path: &[u8]) -> impl Iterator<Item = &'static str> {
+    let mut found = [false; INVALID_PATH_SEQUENCES.len()];
+    for (at, &byte) in path.iter().enumerate() {
+        if byte != b'/' && byte != b'%' {
+            continue;
+        }
+        let rest = path.get(at..).unwrap_or_default();
+        for (seen, sequence) in found.iter_mut().zip(INVALID_PATH_SEQUENCES) {
+            *seen = *seen || rest.starts_with(sequence.as_bytes());
+        }
+    }
+    INVALID_PATH_SEQUENCES
+        .into_iter()
+        .zip(found)
+        .filter_map(|(sequence, seen)| seen.then_some(sequence))
+}
+
 /// Endings an `Exact` or `Prefix` path must not have (V4).
 const INVALID_PATH_SUFFIXES: [&str; 2] = ["/..", "/."];
 
 /// Checks `ingress` with the API server's rules and returns its typed form,
 /// or every reason it is invalid.
 pub fn validate(ingress: &Ingress) -> Result<ValidIngress, Rejection> {
+    validate_as(ingress, ingress.key())
+}
+
+/// [`validate`] with the object's key already made.
+pub(crate) fn validate_as(ingress: &Ingress, key: ObjectKey) -> Result<ValidIngress, Rejection> {
     let mut check = Check::default();
-    let namespace: Arc<str> = ingress.namespace.as_str().into();
+    let namespace = Arc::clone(key.shared_namespace());
     let spec = &ingress.spec;
 
     if spec.rules.is_empty() && spec.default_backend.is_none() {
@@ -48,7 +73,7 @@ pub fn validate(ingress: &Ingress) -> Result<ValidIngress, Rejection> {
     let default_backend = spec
         .default_backend
         .as_ref()
-        .and_then(|backend| check.backend(backend, "spec.defaultBackend", &namespace));
+        .and_then(|backend| check.backend(backend, At::DefaultBackend, &namespace));
     let rules: Vec<_> = spec
         .rules
         .iter()
@@ -64,12 +89,12 @@ pub fn validate(ingress: &Ingress) -> Result<ValidIngress, Rejection> {
 
     if !check.errors.is_empty() {
         return Err(Rejection {
-            object: ingress.key(),
+            object: key,
             errors: check.errors,
         });
     }
     Ok(ValidIngress {
-        key: ingress.key(),
+        key,
         creation_timestamp: ingress.creation_timestamp,
         ingress_class_name: spec.ingress_class_name.clone(),
         default_backend,
@@ -92,10 +117,42 @@ pub(crate) fn parse_host(host: &str) -> Result<HostRule, Invalid> {
     Err(Invalid::HostNotDnsName(host.to_owned()))
 }
 
+/// Where in an object a check is: field paths are only spelled out for
+/// errors, so valid objects cost no string formatting.
+#[derive(Clone, Copy)]
+enum At {
+    Rule(usize),
+    Path(usize, usize),
+    DefaultBackend,
+    Tls(usize),
+}
+
+impl At {
+    fn field(self, leaf: &str) -> String {
+        match self {
+            Self::Rule(rule) => format!("spec.rules[{rule}]{leaf}"),
+            Self::Path(rule, path) => format!("spec.rules[{rule}].http.paths[{path}]{leaf}"),
+            Self::DefaultBackend => format!("spec.defaultBackend{leaf}"),
+            Self::Tls(tls) => format!("spec.tls[{tls}]{leaf}"),
+        }
+    }
+
+    /// The prefix of backend fields: the default backend, or a path's `.backend`.
+    fn backend(self, leaf: &str) -> String {
+        match self {
+            Self::Path(..) => self.field(&format!(".backend{leaf}")),
+            _ => self.field(leaf),
+        }
+    }
+}
+
 /// Collects field errors while walking one object.
 #[derive(Default)]
 struct Check {
     errors: Vec<FieldError>,
+    /// The last Service name seen, shared by the object's backends that
+    /// repeat it.
+    last_service: Option<Arc<str>>,
 }
 
 impl Check {
@@ -104,15 +161,15 @@ impl Check {
     }
 
     fn rule(&mut self, rule: &IngressRule, index: usize, namespace: &Arc<str>) -> Option<ValidRule> {
-        let field = format!("spec.rules[{index}]");
+        let at = At::Rule(index);
         let host = match rule.host.as_deref() {
             None | Some("") => Some(HostRule::Any),
-            Some(host) => parse_host(host).map_err(|e| self.fail(format!("{field}.host"), e)).ok(),
+            Some(host) => parse_host(host).map_err(|e| self.fail(at.field(".host"), e)).ok(),
         };
         let paths = match &rule.http {
             None => Some(None),
             Some(http) if http.paths.is_empty() => {
-                self.fail(format!("{field}.http.paths"), Invalid::NoPaths);
+                self.fail(at.field(".http.paths"), Invalid::NoPaths);
                 None
             }
             Some(http) => {
@@ -121,7 +178,7 @@ impl Check {
                     .paths
                     .iter()
                     .enumerate()
-                    .filter_map(|(i, path)| self.path(path, &format!("{field}.http.paths[{i}]"), namespace))
+                    .filter_map(|(i, path)| self.path(path, At::Path(index, i), namespace))
                     .collect();
                 (self.errors.len() == before).then_some(Some(paths))
             }
@@ -132,21 +189,18 @@ impl Check {
         })
     }
 
-    fn path(&mut self, path: &HttpIngressPath, field: &str, namespace: &Arc<str>) -> Option<ValidPath> {
+    fn path(&mut self, path: &HttpIngressPath, at: At, namespace: &Arc<str>) -> Option<ValidPath> {
         let text = path.path.as_deref().unwrap_or("");
         let before = self.errors.len();
         let path_type = match path.path_type.as_deref() {
             None => {
-                self.fail(format!("{field}.pathType"), Invalid::PathTypeMissing);
+                self.fail(at.field(".pathType"), Invalid::PathTypeMissing);
                 None
             }
             Some(name) => {
                 let parsed = PathType::from_api(name);
                 if parsed.is_none() {
-                    self.fail(
-                        format!("{field}.pathType"),
-                        Invalid::PathTypeUnsupported(name.to_owned()),
-                    );
+                    self.fail(at.field(".pathType"), Invalid::PathTypeUnsupported(name.to_owned()));
                 }
                 parsed
             }
@@ -154,25 +208,23 @@ impl Check {
         match path_type {
             Some(PathType::Exact | PathType::Prefix) => {
                 if !text.starts_with('/') {
-                    self.fail(format!("{field}.path"), Invalid::PathNotAbsolute(text.to_owned()));
+                    self.fail(at.field(".path"), Invalid::PathNotAbsolute(text.to_owned()));
                 }
-                for sequence in INVALID_PATH_SEQUENCES {
-                    if text.contains(sequence) {
-                        self.fail(format!("{field}.path"), Invalid::PathContains(sequence));
-                    }
+                for sequence in invalid_sequences(text.as_bytes()) {
+                    self.fail(at.field(".path"), Invalid::PathContains(sequence));
                 }
                 for suffix in INVALID_PATH_SUFFIXES {
                     if text.ends_with(suffix) {
-                        self.fail(format!("{field}.path"), Invalid::PathEndsWith(suffix));
+                        self.fail(at.field(".path"), Invalid::PathEndsWith(suffix));
                     }
                 }
             }
             Some(PathType::ImplementationSpecific) if !text.is_empty() && !text.starts_with('/') => {
-                self.fail(format!("{field}.path"), Invalid::PathNotAbsolute(text.to_owned()));
+                self.fail(at.field(".path"), Invalid::PathNotAbsolute(text.to_owned()));
             }
             Some(PathType::ImplementationSpecific) | None => {}
         }
-        let backend = self.backend(&path.backend, &format!("{field}.backend"), namespace);
+        let backend = self.backend(&path.backend, at, namespace);
         if self.errors.len() != before {
             return None;
         }
@@ -183,49 +235,55 @@ impl Check {
         })
     }
 
-    fn backend(&mut self, backend: &IngressBackend, field: &str, namespace: &Arc<str>) -> Option<Backend> {
+    fn backend(&mut self, backend: &IngressBackend, at: At, namespace: &Arc<str>) -> Option<Backend> {
         match (&backend.service, &backend.resource) {
             (None, None) => {
-                self.fail(field.to_owned(), Invalid::BackendMissing);
+                self.fail(at.backend(""), Invalid::BackendMissing);
                 None
             }
             (Some(_), Some(_)) => {
-                self.fail(field.to_owned(), Invalid::BackendAmbiguous);
+                self.fail(at.backend(""), Invalid::BackendAmbiguous);
                 None
             }
             (Some(service), None) => {
-                let field = format!("{field}.service");
                 let before = self.errors.len();
                 if !names::is_dns1035_label(&service.name) {
                     self.fail(
-                        format!("{field}.name"),
+                        at.backend(".service.name"),
                         Invalid::ServiceNameInvalid(service.name.clone()),
                     );
                 }
-                let port = self.port(service.port.as_ref(), &format!("{field}.port"));
+                let port = self.port(service.port.as_ref(), at);
                 (self.errors.len() == before).then_some(())?;
+                let name = match &self.last_service {
+                    Some(last) if **last == *service.name => Arc::clone(last),
+                    _ => {
+                        let name: Arc<str> = service.name.as_str().into();
+                        self.last_service = Some(Arc::clone(&name));
+                        name
+                    }
+                };
                 Some(Backend::Service(ServiceBackend {
                     namespace: namespace.clone(),
-                    name: service.name.as_str().into(),
+                    name,
                     port: port?,
                 }))
             }
             (None, Some(resource)) => {
-                let field = format!("{field}.resource");
                 let before = self.errors.len();
                 if let Some(group) = &resource.api_group
                     && !names::is_dns1123_subdomain(group)
                 {
                     self.fail(
-                        format!("{field}.apiGroup"),
+                        at.backend(".resource.apiGroup"),
                         Invalid::ResourceFieldInvalid(group.clone()),
                     );
                 }
-                for (name, value) in [("kind", &resource.kind), ("name", &resource.name)] {
+                for (leaf, value) in [(".resource.kind", &resource.kind), (".resource.name", &resource.name)] {
                     if value.is_empty() {
-                        self.fail(format!("{field}.{name}"), Invalid::ResourceFieldMissing);
+                        self.fail(at.backend(leaf), Invalid::ResourceFieldMissing);
                     } else if !names::is_path_segment_name(value) {
-                        self.fail(format!("{field}.{name}"), Invalid::ResourceFieldInvalid(value.clone()));
+                        self.fail(at.backend(leaf), Invalid::ResourceFieldInvalid(value.clone()));
                     }
                 }
                 (self.errors.len() == before).then_some(())?;
@@ -239,21 +297,24 @@ impl Check {
         }
     }
 
-    fn port(&mut self, port: Option<&crate::object::ServiceBackendPort>, field: &str) -> Option<ServicePort> {
+    fn port(&mut self, port: Option<&crate::object::ServiceBackendPort>, at: At) -> Option<ServicePort> {
         let port = port.map(|p| (p.number, p.name.as_deref()));
         match port {
             None | Some((None, None)) => {
-                self.fail(field.to_owned(), Invalid::PortMissing);
+                self.fail(at.backend(".service.port"), Invalid::PortMissing);
                 None
             }
             Some((Some(_), Some(_))) => {
-                self.fail(field.to_owned(), Invalid::PortAmbiguous);
+                self.fail(at.backend(".service.port"), Invalid::PortAmbiguous);
                 None
             }
             Some((Some(number), None)) => match u16::try_from(number) {
                 Ok(number) if number > 0 => Some(ServicePort::Number(number)),
                 _ => {
-                    self.fail(format!("{field}.number"), Invalid::PortNumberOutOfRange(number));
+                    self.fail(
+                        at.backend(".service.port.number"),
+                        Invalid::PortNumberOutOfRange(number),
+                    );
                     None
                 }
             },
@@ -261,7 +322,10 @@ impl Check {
                 if names::is_iana_port_name(name) {
                     Some(ServicePort::Name(name.into()))
                 } else {
-                    self.fail(format!("{field}.name"), Invalid::PortNameInvalid(name.to_owned()));
+                    self.fail(
+                        at.backend(".service.port.name"),
+                        Invalid::PortNameInvalid(name.to_owned()),
+                    );
                     None
                 }
             }
@@ -269,7 +333,7 @@ impl Check {
     }
 
     fn tls(&mut self, tls: &IngressTls, index: usize) -> Option<ValidTls> {
-        let field = format!("spec.tls[{index}]");
+        let at = At::Tls(index);
         let before = self.errors.len();
         let mut hosts = Vec::with_capacity(tls.hosts.len());
         for (i, host) in tls.hosts.iter().enumerate() {
@@ -282,17 +346,14 @@ impl Check {
             };
             match parsed {
                 Some(rule) => hosts.push(rule),
-                None => self.fail(format!("{field}.hosts[{i}]"), Invalid::TlsHostInvalid(host.clone())),
+                None => self.fail(at.field(&format!(".hosts[{i}]")), Invalid::TlsHostInvalid(host.clone())),
             }
         }
         if let Some(secret) = &tls.secret_name
             && !secret.is_empty()
             && !names::is_dns1123_subdomain(secret)
         {
-            self.fail(
-                format!("{field}.secretName"),
-                Invalid::SecretNameInvalid(secret.clone()),
-            );
+            self.fail(at.field(".secretName"), Invalid::SecretNameInvalid(secret.clone()));
         }
         (self.errors.len() == before).then(|| ValidTls {
             hosts,

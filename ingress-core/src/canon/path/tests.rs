@@ -193,16 +193,48 @@ fn p9_configured_paths_use_the_canonical_encoding() {
         assert_eq!(normalize_config_path(configured), expected, "{configured}");
     }
     let options = PathOptions::default();
-    assert!(config_path_can_match("/foo%20bar", &options));
-    assert!(config_path_can_match("/a/", &options));
-    assert!(!config_path_can_match("/../x", &options));
-    assert!(!config_path_can_match("/a//b", &options));
-    assert!(!config_path_can_match("/a/%0A", &options));
-    assert!(!config_path_can_match("/a%2Fb", &options));
-    assert!(config_path_can_match(
-        "/a%2Fb",
-        &options.clone().with_encoded_slashes(EncodedSlashes::Keep)
-    ));
+    assert_eq!(config_path_refusal("/foo%20bar", &options), None);
+    assert_eq!(config_path_refusal("/a/", &options), None);
+    assert_eq!(
+        config_path_refusal("/../x", &options),
+        Some(Err(RequestError::DotSegmentAboveRoot))
+    );
+    assert_eq!(config_path_refusal("/a//b", &options), Some(Ok("/a/b".to_owned())));
+    assert_eq!(
+        config_path_refusal("/a/%0A", &options),
+        Some(Err(RequestError::EncodedControlByte(0x0A)))
+    );
+    assert_eq!(
+        config_path_refusal("/a%2Fb", &options),
+        Some(Err(RequestError::EncodedSlash))
+    );
+    let keep = options.with_encoded_slashes(EncodedSlashes::Keep);
+    assert_eq!(config_path_refusal("/a%2Fb", &keep), None);
+}
+
+#[test]
+fn p7_p9_long_configured_paths_match_short_raw_requests() {
+    // `|` is one byte on the wire and three in canonical form: the limit
+    // applies to what the client sends, so this rule is reachable.
+    let options = PathOptions::default().with_max_length(24);
+    let configured = normalize_config_path("/{id}/{id}/{id}").into_owned();
+    assert_eq!(configured.len(), 27);
+    assert_eq!(config_path_refusal(&configured, &options), None);
+    assert_eq!(
+        canonicalize_path("/{id}/{id}/{id}", &options).map(CanonicalPath::into_string),
+        Ok(configured)
+    );
+    // Escapes a client cannot send raw count in full.
+    let spaces = normalize_config_path("/a b c d e f g h i");
+    assert_eq!(
+        config_path_refusal(&spaces, &options),
+        Some(Err(RequestError::PathTooLong { length: 34, limit: 24 }))
+    );
+    assert_eq!(
+        config_path_refusal("/%7C%7C%7C", &options.clone().with_max_length(4)),
+        None
+    );
+    assert!(config_path_refusal("/%7C%7C%7C", &options.with_max_length(3)).is_some());
 }
 
 #[test]
@@ -219,5 +251,23 @@ fn canonical_paths_are_idempotent() {
     for path in ["/a/./b/../c//d/", "/%41%2e/%2e%2e/x", "/a|b/{c}", "/x/..%2F"] {
         let once = canonicalize_path(path, &keep).unwrap();
         assert_eq!(canonicalize_path(once.as_str(), &keep), Ok(once.clone()), "{path}");
+    }
+}
+
+proptest::proptest! {
+    /// The allocation-free check agrees with canonicalising and comparing.
+    #[test]
+    fn is_canonical_agrees_with_canonicalize(
+        pieces in proptest::collection::vec(
+            proptest::sample::select(&["/", "a", ".", "..", "%2F", "%2f", "%41", "%7C", "%7c", "|", ";", "%00", "%2E", "%", " ", "~"][..]),
+            0..10,
+        ),
+        keep in proptest::bool::ANY,
+    ) {
+        let path: String = pieces.concat();
+        let slashes = if keep { EncodedSlashes::Keep } else { EncodedSlashes::Refuse };
+        let options = PathOptions::default().with_encoded_slashes(slashes);
+        let canonical = canonicalize_path(&path, &options).is_ok_and(|c| c.as_str() == path);
+        proptest::prop_assert_eq!(is_canonical(path.as_bytes(), slashes), canonical, "{:?}", path);
     }
 }
