@@ -71,7 +71,7 @@ fn bench_workload(c: &mut Criterion, name: &str, workload: &Workload, linear_req
     group.bench_function("linear", |b| {
         b.iter(|| {
             for request in black_box(linear) {
-                black_box(reference.route(&request.host, &request.path));
+                black_box(reference.route(&request.host, request.path.as_str()));
             }
         });
     });

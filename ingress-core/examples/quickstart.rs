@@ -61,6 +61,7 @@ fn main() {
             Outcome::Refused(error) => {
                 println!("{host} {target} -> {} ({error})", error.refusal().status_code());
             }
+            other => println!("{host} {target} -> {other:?}"),
         }
     }
 }

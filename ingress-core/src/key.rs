@@ -6,6 +6,8 @@
 //! let a = ObjectKey::new("default", "alpha");
 //! let b = ObjectKey::new("default", "beta");
 //! assert!(a < b);
+//! // As strings: `a-b/x` < `a/x`, since `-` sorts before `/`.
+//! assert!(ObjectKey::new("a-b", "x") < ObjectKey::new("a", "x"));
 //! assert_eq!(a.to_string(), "default/alpha");
 //! ```
 
@@ -16,8 +18,8 @@ use std::sync::Arc;
 /// The `namespace/name` of an object. Cheap to clone (one reference
 /// count), eight bytes wide.
 ///
-/// Ordered by namespace, then name, which is the order M6 uses to break
-/// ties between objects created at the same time.
+/// Ordered as the strings `namespace/name` compare, the order M6 uses to
+/// break ties between objects created at the same time.
 #[derive(Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct ObjectKey(Arc<Parts>);
 
@@ -27,15 +29,25 @@ struct Parts {
     name: Box<str>,
 }
 
+/// The order of the strings `namespace/name` (M6 says "the smaller
+/// `namespace/name`"), which differs from ordering by namespace first when
+/// one namespace is a prefix of another: `a-b/x` < `a/x`.
 impl Ord for Parts {
     fn cmp(&self, other: &Self) -> Ordering {
         // Namespaces are usually shared: skip comparing the same text.
-        let namespace = if Arc::ptr_eq(&self.namespace, &other.namespace) {
-            Ordering::Equal
-        } else {
-            self.namespace.cmp(&other.namespace)
-        };
-        namespace.then_with(|| self.name.cmp(&other.name))
+        if Arc::ptr_eq(&self.namespace, &other.namespace) || self.namespace == other.namespace {
+            return self.name.cmp(&other.name);
+        }
+        self.text().cmp(other.text())
+    }
+}
+
+impl Parts {
+    fn text(&self) -> impl Iterator<Item = u8> + '_ {
+        self.namespace
+            .bytes()
+            .chain(std::iter::once(b'/'))
+            .chain(self.name.bytes())
     }
 }
 

@@ -7,7 +7,8 @@
 //! 2. [`IngressSet`] keeps the objects, and the last valid version of each.
 //! 3. Compiling gives an immutable [`RouteTable`]: exact, wildcard and
 //!    host-less host levels, each with an Exact index and an element-wise
-//!    Prefix trie, deterministic conflict resolution, and a [`BuildReport`].
+//!    Prefix index, deterministic conflict resolution, and a
+//!    [`BuildReport`].
 //! 4. [`SharedTable`] publishes tables to readers that never lock.
 //! 5. Per request, [`canonicalize_request`] (or [`canonicalize_host`] and
 //!    [`canonicalize_path`]) produce the canonical form that is matched and
@@ -17,6 +18,52 @@
 //! contract, `shared/spec/ingress-semantics.md`. No async runtime, no HTTP
 //! library and no Kubernetes client types are involved; adapters live in
 //! `ingress-tower` and `ingress-kube`.
+//!
+//! # Choices and readings
+//!
+//! Where the upstream spec is silent the contract makes a **\[choice\]**;
+//! where the contract itself leaves room, this crate makes a reading. Both,
+//! in the contract's words where it has them:
+//!
+//! - **\[choice\] V8.** An object that fails validation is rejected whole,
+//!   as the API server would reject it; where a previous valid version of
+//!   the same object was being served, that version keeps being served
+//!   ([`IngressSet`]), and the diagnostic says so.
+//! - **\[choice\] P6.** Encoded `/` and `\` (`%2F`, `%5C`) get 400 by
+//!   default, because backends disagree about them;
+//!   [`EncodedSlashes::Keep`] keeps them as opaque characters instead.
+//! - **\[choice\] M2.** No fallthrough: once a host level is selected, a
+//!   request that matches none of its paths goes to that level's default
+//!   backend or 404. This is what nginx and Envoy based controllers do; the
+//!   Ingress API evaluates the host first. [`TableOptions::fallthrough`]
+//!   enables fallthrough; with it on, a host whose only rule has no `http`
+//!   also falls through to the path rules of less specific levels before
+//!   its default backend serves.
+//! - **\[choice\] M6.** Between equal rules, the rule of the older Ingress
+//!   wins (`metadata.creationTimestamp`), then the smaller `namespace/name`
+//!   (compared as that string), then the earlier position in the object. An
+//!   object without a creation time (as read from a file) counts as the
+//!   newest.
+//! - **\[choice\] M8.** `ImplementationSpecific` matches like Prefix by
+//!   default (an empty path means `/`); [`ImplementationSpecific::Exact`]
+//!   makes it Exact. The regular-expression option is not implemented yet.
+//!   Once M8 has been applied, an `ImplementationSpecific` rule and a rule
+//!   of the type it became are equal rules under M5 when their paths are.
+//! - **Reading, P3.** Only the two hex digits of an escape are upper-cased:
+//!   `%252e` stays `%252e` (the contract writes `%252E`, but the `2e` after
+//!   `%25` is plain, case-sensitive text; what matters, and is tested, is
+//!   that it is never decoded twice).
+//! - **Reading, P2.** Every percent-encoded control byte (`%00` to `%1F`,
+//!   `%7F`) is refused like `%00`. For requests given as raw request lines
+//!   ([`canonicalize_request`]) a raw `#` anywhere in the target, and control
+//!   bytes or spaces in the query, get 400 too; HTTP libraries such as
+//!   hyper refuse the latter themselves and cut a fragment off before any
+//!   router sees it.
+//! - **Reading, H3.** A host made only of digits and dots that is not a
+//!   dotted-quad address (`1.2.3`, `123`) gets 400 as a malformed IP
+//!   literal, since clients read such forms as addresses; other bytes than
+//!   letters, digits, `-`, `_` and `.` get 400 too. An empty `Host` means no
+//!   host. `OPTIONS *` is never routed (404).
 //!
 //! ```
 //! use ingress_core::{HostHeader, HttpIngressPath, HttpVersion, Ingress, IngressBackend, Outcome, RequestHead, RouteTable, TableOptions};

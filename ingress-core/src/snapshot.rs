@@ -32,6 +32,7 @@ use crate::validate::{Rejection, validate_as};
 
 /// What [`IngressSet::apply`] did with an object.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum Applied {
     /// The object is valid and is served as given.
     Accepted,

@@ -188,6 +188,7 @@ impl fmt::Display for PathType {
 
 /// Where a route sends requests.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[non_exhaustive]
 pub enum Backend {
     /// A Service port in the Ingress's namespace (B1).
     Service(ServiceBackend),

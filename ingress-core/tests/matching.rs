@@ -187,6 +187,17 @@ fn m5_m6_equal_rules_conflict_and_the_older_wins() {
 }
 
 #[test]
+fn m6_ties_go_to_the_smaller_namespace_name_string() {
+    // As strings `a-b/x` < `a/x` ('-' sorts before '/'), though namespace
+    // `a` sorts before `a-b`.
+    let mut first = ingress("x", 5).with_rule(None, [prefix("/", "in-a")]);
+    first.namespace = "a".into();
+    let mut second = ingress("x", 5).with_rule(None, [prefix("/", "in-a-b")]);
+    second.namespace = "a-b".into();
+    assert_eq!(answer(&table([first, second]), Some("h"), "/"), "in-a-b");
+}
+
+#[test]
 fn m6_objects_without_creation_time_count_as_newest() {
     let mut undated = ingress("aaa", 0).with_rule(None, [prefix("/", "undated")]);
     undated.creation_timestamp = None;
@@ -317,7 +328,7 @@ fn m9_resource_backends_are_carried_as_data() {
             IngressBackend::resource(Some("k8s.example.com"), "StorageBucket", "static-assets"),
         )],
     )]);
-    let route = t.find(&RequestHost::None, "/static/logo.png").unwrap();
+    let route = t.find(&RequestHost::None, &canon("/static/logo.png")).unwrap();
     let Backend::Resource(resource) = route.backend() else {
         panic!("{route:?}");
     };
@@ -506,18 +517,32 @@ fn map_backends_routes_to_application_values() {
         _ => Handler::Web,
     });
     assert_eq!(
-        table.find(&RequestHost::None, "/api/x").map(|t| t.backend()),
+        table.find(&RequestHost::None, &canon("/api/x")).map(|t| t.backend()),
         Some(&Handler::Api)
     );
     assert_eq!(
-        table.find(&RequestHost::None, "/x").map(|t| t.backend()),
+        table.find(&RequestHost::None, &canon("/x")).map(|t| t.backend()),
         Some(&Handler::Web)
     );
     let names = table.map_backends(|h| format!("{h:?}"));
     assert_eq!(
-        names.find(&RequestHost::None, "/api").map(|t| t.backend().as_str()),
+        names
+            .find(&RequestHost::None, &canon("/api"))
+            .map(|t| t.backend().as_str()),
         Some("Api")
     );
+}
+
+#[test]
+fn regression_encoded_question_marks_count_in_full_against_the_limit() {
+    // A raw `?` starts the query, so `%3F` is the shortest way to send one.
+    let options = TableOptions::default().with_path(PathOptions::default().with_max_length(8));
+    let t = RouteTable::from_ingresses(
+        [ingress("web", 1).with_rule(None, [exact("/a?b?c?d", "web")])],
+        &options,
+    );
+    assert_eq!(t.report().diagnostics().len(), 1, "{}", t.report());
+    assert_eq!(t.report().diagnostics()[0].kind.rule(), "P9");
 }
 
 #[test]

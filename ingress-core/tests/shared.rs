@@ -27,7 +27,7 @@ fn version_table(version: usize) -> RouteTable {
 
 fn service_of(table: &RouteTable, path: &str) -> String {
     let target = table
-        .find(&RequestHost::None, path)
+        .find(&RequestHost::None, &common::canon(path))
         .expect("every version routes every path");
     target.backend().to_string()
 }

@@ -12,8 +12,8 @@ use std::hash::BuildHasher;
 
 use ingress_core::reference::ReferenceMatcher;
 use ingress_core::{
-    HttpIngressPath, Ingress, IngressBackend, IngressSet, PathOptions, RequestHost, RouteTable, TableOptions,
-    canonicalize_host, canonicalize_path,
+    CanonicalPath, HttpIngressPath, Ingress, IngressBackend, IngressSet, PathOptions, RequestHost, RouteTable,
+    TableOptions, canonicalize_host, canonicalize_path,
 };
 
 /// SplitMix64: tiny, fast and good enough to spread rules and requests.
@@ -133,7 +133,7 @@ pub(crate) struct Workload {
 #[derive(Debug, Clone)]
 pub(crate) struct Request {
     pub(crate) host: RequestHost,
-    pub(crate) path: String,
+    pub(crate) path: CanonicalPath,
 }
 
 impl Request {
@@ -141,10 +141,7 @@ impl Request {
         let host = canonicalize_host(host.as_bytes()).expect("generated hosts are canonical");
         let canonical = canonicalize_path(path, &PathOptions::default()).expect("generated paths are valid");
         assert_eq!(canonical.as_str(), path, "generated paths are canonical");
-        Self {
-            host,
-            path: path.to_owned(),
-        }
+        Self { host, path: canonical }
     }
 
     /// The host name for the host-keyed baseline.
@@ -355,7 +352,7 @@ pub(crate) fn matchit_find<S: BuildHasher>(
     request: &Request,
 ) -> Option<usize> {
     let router = routers.get(request.host_name())?;
-    router.at(&request.path).ok().map(|found| *found.value)
+    router.at(request.path.as_str()).ok().map(|found| *found.value)
 }
 
 /// Index of each `(ingress name, path index)` in the flat rule list.
@@ -393,7 +390,7 @@ pub(crate) fn check_agreement<S: BuildHasher>(
         });
         assert_eq!(fast, matchit_find(routers, request), "table vs matchit on {request:?}");
         if index < reference_sample {
-            let slow = reference.route(&request.host, &request.path).map(|found| {
+            let slow = reference.route(&request.host, request.path.as_str()).map(|found| {
                 let (_, path_index) = found.rule.expect("the workloads have no default backends");
                 ids[&(found.ingress.name().to_owned(), path_index as usize)]
             });

@@ -4,6 +4,7 @@ use std::fmt;
 
 /// The HTTP answer a refused request gets.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
 pub enum Refusal {
     /// 400 Bad Request.
     BadRequest,
@@ -52,6 +53,9 @@ pub enum RequestError {
     /// P2: a byte that must not appear raw in a path (`#`, space, `\`,
     /// control bytes, non-ASCII).
     InvalidPathByte(u8),
+    /// P2: a byte no request-target may carry raw (control bytes, space)
+    /// in the query of a request line.
+    InvalidTargetByte(u8),
     /// P2: `%` not followed by two hex digits.
     MalformedPercentEncoding,
     /// P2: a percent-encoded control byte (`%00` to `%1F`, `%7F`).
@@ -94,6 +98,7 @@ impl RequestError {
             | Self::MalformedIpLiteral => "H3",
             Self::UnsupportedTargetForm
             | Self::InvalidPathByte(_)
+            | Self::InvalidTargetByte(_)
             | Self::MalformedPercentEncoding
             | Self::EncodedControlByte(_)
             | Self::DotSegmentWithParameters => "P2",
@@ -120,6 +125,12 @@ impl fmt::Display for RequestError {
                 f.write_str("the request target is neither origin-form, absolute-form, nor '*' on OPTIONS")
             }
             Self::InvalidPathByte(byte) => write!(f, "the path contains byte 0x{byte:02X}, which must not appear raw"),
+            Self::InvalidTargetByte(byte) => {
+                write!(
+                    f,
+                    "the request target contains byte 0x{byte:02X}, which must not appear raw"
+                )
+            }
             Self::MalformedPercentEncoding => f.write_str("the path has '%' not followed by two hex digits"),
             Self::EncodedControlByte(byte) => write!(f, "the path encodes control byte %{byte:02X}"),
             Self::DotSegmentWithParameters => f.write_str("the path has a dot segment with parameters ('..;' or '.;')"),

@@ -61,6 +61,9 @@ pub fn canonicalize_host(authority: &[u8]) -> Result<RequestHost, RequestError> 
     if authority.is_empty() {
         return Ok(RequestHost::None);
     }
+    if let Some(name) = already_canonical(authority) {
+        return Ok(RequestHost::Name(name));
+    }
     for &byte in authority {
         match byte {
             b'@' => return Err(RequestError::Userinfo),
@@ -98,6 +101,36 @@ pub fn canonicalize_host(authority: &[u8]) -> Result<RequestHost, RequestError> 
     canonical_name(host)
 }
 
+/// The common case in one pass: a host name already in canonical form
+/// (lower case, no port, no trailing dot, labels of `[a-z0-9_-]` within the
+/// lengths, not all digits). Anything else takes the general path.
+fn already_canonical(authority: &[u8]) -> Option<String> {
+    if authority.len() > MAX_HOST {
+        return None;
+    }
+    let mut label = 0;
+    let mut letters = false;
+    for &byte in authority {
+        match byte {
+            b'a'..=b'z' | b'-' | b'_' => letters = true,
+            b'0'..=b'9' => {}
+            b'.' if label > 0 => {
+                label = 0;
+                continue;
+            }
+            _ => return None,
+        }
+        label += 1;
+        if label > MAX_LABEL {
+            return None;
+        }
+    }
+    if label == 0 || !letters {
+        return None;
+    }
+    std::str::from_utf8(authority).ok().map(str::to_owned)
+}
+
 /// After `]`: nothing, or `:` and a port.
 fn check_port(rest: &[u8]) -> Result<(), RequestError> {
     match rest {
@@ -131,7 +164,6 @@ fn canonical_name(host: &[u8]) -> Result<RequestHost, RequestError> {
     if host.len() > MAX_HOST {
         return Err(RequestError::HostTooLong);
     }
-    let mut name = String::with_capacity(host.len());
     let mut label = 0;
     let mut letters = false;
     for &byte in host {
@@ -141,22 +173,22 @@ fn canonical_name(host: &[u8]) -> Result<RequestHost, RequestError> {
                     return Err(RequestError::EmptyLabel);
                 }
                 label = 0;
+                continue;
             }
-            b'a'..=b'z' | b'A'..=b'Z' | b'-' | b'_' => {
-                letters = true;
-                label += 1;
-            }
-            b'0'..=b'9' => label += 1,
+            b'a'..=b'z' | b'A'..=b'Z' | b'-' | b'_' => letters = true,
+            b'0'..=b'9' => {}
             _ => return Err(RequestError::InvalidHostByte(byte)),
         }
+        label += 1;
         if label > MAX_LABEL {
             return Err(RequestError::HostTooLong);
         }
-        name.push(char::from(byte.to_ascii_lowercase()));
     }
     if label == 0 {
         return Err(RequestError::EmptyLabel);
     }
+    // Every byte was checked to be ASCII above.
+    let name = String::from_utf8_lossy(host).to_ascii_lowercase();
     if !letters {
         // Only digits and dots: an IPv4 literal, or nothing valid. Clients
         // read forms like `1.2.3` as addresses, so no name may look like one.

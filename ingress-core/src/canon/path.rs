@@ -141,17 +141,32 @@ enum Class {
     Refuse,
 }
 
-fn class(byte: u8) -> Class {
-    match byte {
-        b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' => Class::Keep,
-        b'-' | b'.' | b'_' | b'~' => Class::Keep,
-        b'!' | b'$' | b'&' | b'\'' | b'(' | b')' | b'*' | b'+' | b',' | b';' | b'=' | b':' | b'@' => Class::Keep,
-        b'/' => Class::Slash,
-        b'%' => Class::Percent,
-        b'#' | b'\\' => Class::Refuse,
-        0x21..=0x7E => Class::Encode,
-        _ => Class::Refuse,
+/// The [`Class`] of every byte, built once at compile time.
+static CLASSES: [Class; 256] = classes();
+
+#[allow(clippy::indexing_slicing)] // Every index is a byte: always in bounds.
+const fn classes() -> [Class; 256] {
+    let mut table = [Class::Refuse; 256];
+    let mut byte = 0x21;
+    while byte < 0x7F {
+        table[byte] = Class::Encode;
+        byte += 1;
     }
+    let keep = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-._~!$&'()*+,;=:@";
+    let mut i = 0;
+    while i < keep.len() {
+        table[keep[i] as usize] = Class::Keep;
+        i += 1;
+    }
+    table[b'/' as usize] = Class::Slash;
+    table[b'%' as usize] = Class::Percent;
+    table[b'#' as usize] = Class::Refuse;
+    table[b'\\' as usize] = Class::Refuse;
+    table
+}
+
+fn class(byte: u8) -> Class {
+    CLASSES.get(usize::from(byte)).copied().unwrap_or(Class::Refuse)
 }
 
 /// Unreserved characters (RFC 3986): decoded when percent-encoded (P3).
@@ -197,6 +212,10 @@ pub fn canonicalize_path(path: &str, options: &PathOptions) -> Result<CanonicalP
         return Err(RequestError::UnsupportedTargetForm);
     }
     match options.profile {
+        // Most request paths are canonical already: check, then copy once.
+        PathProfile::Safe if is_canonical(path.as_bytes(), options.encoded_slashes) => {
+            Ok(CanonicalPath(path.to_owned()))
+        }
         PathProfile::Safe => canonicalize_safe(path.as_bytes(), options.encoded_slashes).map(CanonicalPath),
         PathProfile::Raw => {
             check_raw(path.as_bytes())?;
@@ -412,7 +431,10 @@ fn shortest_request(path: &str) -> usize {
     let raw_capable = bytes
         .iter()
         .enumerate()
-        .filter(|&(at, &byte)| byte == b'%' && escape_at(bytes, at).is_some_and(|b| class(b) == Class::Encode))
+        // A raw `?` would start the query: `%3F` cannot be sent shorter.
+        .filter(|&(at, &byte)| {
+            byte == b'%' && escape_at(bytes, at).is_some_and(|b| class(b) == Class::Encode && b != b'?')
+        })
         .count();
     path.len() - 2 * raw_capable
 }

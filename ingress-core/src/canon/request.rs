@@ -73,6 +73,10 @@ pub fn select_host(sources: &HostSources<'_>) -> Result<RequestHost, RequestErro
         }
         _ => {}
     }
+    if let (None, None, Some(value)) = (sources.target, sources.pseudo, header) {
+        // The common case: only a Host header.
+        return canonicalize_host(value);
+    }
     let mut chosen: Option<RequestHost> = None;
     for source in [sources.target, sources.pseudo, header].into_iter().flatten() {
         let host = canonicalize_host(source)?;
@@ -213,6 +217,17 @@ pub fn canonicalize_request<'a>(
     };
     if head.target.contains('#') {
         return Err(RequestError::InvalidPathByte(b'#'));
+    }
+    // The query is forwarded byte for byte (P1), so it must be something a
+    // request line can carry: no control bytes, no spaces (as HTTP parsers
+    // such as hyper's refuse them before any router sees the request).
+    if let Some(&byte) = query
+        .unwrap_or_default()
+        .as_bytes()
+        .iter()
+        .find(|&&b| b <= b' ' || b == 0x7F)
+    {
+        return Err(RequestError::InvalidTargetByte(byte));
     }
     let sources = HostSources {
         version: head.version,

@@ -10,9 +10,11 @@
 //! a path `p` when the first `k` elements of `p` spell `q` (M4: `p == q` or
 //! `p` starts with `q + "/"`). So a lookup cuts `p` after each element
 //! count `k` that some Prefix rule of the level has, probes `paths` with
-//! that cut, and keeps the deepest hit. The cost is one hash probe per
-//! distinct rule depth of the level, over at most the path's length: it
-//! does not grow with the number of rules, here or on other hosts.
+//! that cut, and keeps the deepest hit. The cost is one pass over the path
+//! plus one hash probe per distinct rule depth of the level (a handful in
+//! practice), each over at most the path: it does not grow with the number
+//! of rules, here or on other hosts, and a single deep rule costs a single
+//! probe.
 
 use std::fmt;
 use std::hash::{BuildHasher, Hasher};
@@ -68,10 +70,9 @@ pub(crate) struct Level {
     root: Option<u32>,
     /// Whether any Exact rule is in `paths` for this level.
     exact: bool,
-    /// Bit `k` set: some Prefix rule has `k` elements (1 to 63).
-    depths: u64,
-    /// Most elements of any Prefix rule; depths over 63 are probed one by one.
-    max_depth: u32,
+    /// The element counts of this level's Prefix rules (other than `/`),
+    /// ascending, each once: the only cuts of a path worth probing.
+    depths: Vec<u32>,
 }
 
 #[derive(Clone)]
@@ -121,11 +122,7 @@ impl Index {
     }
 
     fn path_hash(&self, level: u32, exact: bool, path: &str) -> u64 {
-        let mut hasher = self.state.build_hasher();
-        hasher.write_u32(level);
-        hasher.write_u8(u8::from(exact));
-        hasher.write(path.as_bytes());
-        hasher.finish()
+        path_hash(&self.state, level, exact, path)
     }
 
     fn push_text(&mut self, text: &str) -> Span {
@@ -215,8 +212,7 @@ impl Index {
             default: None,
             root: None,
             exact: false,
-            depths: 0,
-            max_depth: 0,
+            depths: Vec::new(),
         });
         to_u32(self.levels.len() - 1)
     }
@@ -225,7 +221,7 @@ impl Index {
     /// (and then changes nothing).
     pub(crate) fn insert_path(&mut self, level: u32, kind: MatchKind, key: &str, target: u32) -> Option<u32> {
         let exact = kind == MatchKind::Exact;
-        let depth = to_u32(key.bytes().filter(|&b| b == b'/').count());
+        let depth = to_u32(elements(key).count());
         let info = self.levels.get_mut(to_usize(level))?;
         if !exact && depth == 0 {
             // The Prefix rule `/` (empty once stripped).
@@ -261,11 +257,8 @@ impl Index {
         let info = self.levels.get_mut(to_usize(level))?;
         if exact {
             info.exact = true;
-        } else {
-            if depth < 64 {
-                info.depths |= 1 << depth;
-            }
-            info.max_depth = info.max_depth.max(depth);
+        } else if let Err(at) = info.depths.binary_search(&depth) {
+            info.depths.insert(at, depth);
         }
         None
     }
@@ -336,34 +329,34 @@ impl Index {
             return Some(target);
         }
         let mut best = info.root;
-        if info.max_depth == 0 {
+        let Some(&deepest) = info.depths.last() else {
             return best;
-        }
+        };
+        // Walk the path's element boundaries once, probing only at the
+        // element counts some rule of this level has: the work is the path's
+        // length plus one probe per distinct rule depth.
         let bytes = path.as_bytes();
+        let mut wanted = info.depths.iter().copied().peekable();
         let mut depth: u32 = 0;
         let mut start = 1;
-        loop {
+        while depth < deepest {
             let end = bytes
                 .get(start..)
                 .and_then(|rest| rest.iter().position(|&b| b == b'/'))
                 .map_or(bytes.len(), |at| start + at);
             depth += 1;
-            let wanted = if depth < 64 {
-                info.depths & (1 << depth) != 0
-            } else {
-                true
-            };
-            if wanted
+            if wanted.next_if_eq(&depth).is_some()
                 && let Some(cut) = path.get(..end)
                 && let Some(target) = self.find_slot(level, false, cut)
             {
                 best = Some(target);
             }
-            if end >= bytes.len() || depth >= info.max_depth {
-                return best;
+            if end >= bytes.len() {
+                break;
             }
             start = end + 1;
         }
+        best
     }
 }
 
@@ -381,11 +374,21 @@ fn rehash_host(state: &RandomState, text: &str, slot: &HostSlot) -> u64 {
 }
 
 fn rehash_path(state: &RandomState, text: &str, slot: &PathSlot) -> u64 {
+    let (level, exact) = (slot.level_and_kind & !EXACT_BIT, slot.level_and_kind & EXACT_BIT != 0);
+    path_hash(state, level, exact, text_of(text, slot.path))
+}
+
+fn path_hash(state: &RandomState, level: u32, exact: bool, path: &str) -> u64 {
     let mut hasher = state.build_hasher();
-    hasher.write_u32(slot.level_and_kind & !EXACT_BIT);
-    hasher.write_u8(u8::from(slot.level_and_kind & EXACT_BIT != 0));
-    hasher.write(text_of(text, slot.path).as_bytes());
+    hasher.write_u32(level);
+    hasher.write_u8(u8::from(exact));
+    hasher.write(path.as_bytes());
     hasher.finish()
+}
+
+/// What follows the leading `/`, split at `/` (nothing for the empty key).
+fn elements(path: &str) -> impl Iterator<Item = &str> {
+    path.strip_prefix('/').map(|rest| rest.split('/')).into_iter().flatten()
 }
 
 /// Two indexes are equal when they hold the same levels and the same keys

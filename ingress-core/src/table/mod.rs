@@ -1,15 +1,16 @@
 //! The compiled routing table (section 4 of the contract).
 //!
 //! A [`RouteTable`] is immutable. It holds three kinds of host level (exact
-//! hosts in a hash map, single-label wildcards keyed by their parent
-//! domain, the host-less level), and per level an Exact index (a hash map),
-//! a Prefix index (a trie over path elements) and a default backend. A
-//! lookup hashes the host at most twice and then walks the path once, so
-//! its cost does not depend on rules of other hosts, nor on the number of
-//! rules of its own.
+//! hosts, single-label wildcards keyed by their parent domain, the
+//! host-less level), and per level Exact rules, Prefix rules and a default
+//! backend, all in flat hash tables over one text arena. A lookup hashes
+//! the host at most twice, then hashes the path once, element by element,
+//! probing only at the element counts that the level's Prefix rules have.
+//! Its cost does not depend on the rules of other hosts, nor on the number
+//! of rules of its own host.
 //!
 //! ```
-//! use ingress_core::{HttpIngressPath, Ingress, IngressBackend, Outcome, RequestHost, RouteTable, TableOptions};
+//! use ingress_core::{canonicalize_path, HttpIngressPath, Ingress, IngressBackend, RequestHost, RouteTable, TableOptions};
 //!
 //! let ingress = Ingress::new("default", "fanout").with_rule(
 //!     Some("foo.bar.com"),
@@ -20,9 +21,10 @@
 //! );
 //! let table = RouteTable::from_ingresses([ingress], &TableOptions::default());
 //! let host = RequestHost::Name("foo.bar.com".into());
-//! let hit = table.find(&host, "/bar/baz").unwrap();
+//! let path = |p: &str| canonicalize_path(p, &table.options().path).unwrap();
+//! let hit = table.find(&host, &path("/bar/./baz")).unwrap();
 //! assert_eq!(hit.backend().to_string(), "default/service2:8080");
-//! assert!(table.find(&host, "/baz").is_none());
+//! assert!(table.find(&host, &path("/baz")).is_none());
 //! ```
 
 mod build;
@@ -123,10 +125,12 @@ impl<B> RouteTable<B> {
     }
 
     /// Looks up a canonical host and path: the entry that serves it, or
-    /// `None` for 404. `path` must come from
+    /// `None` for 404. `path` should come from
     /// [`canonicalize_path`](crate::canonicalize_path) with this table's
-    /// options. No allocation.
-    pub fn find(&self, host: &RequestHost, path: &str) -> Option<&Arc<RouteTarget<B>>> {
+    /// options (a [`CanonicalPath`] cannot be made otherwise, so a raw
+    /// path cannot be matched by mistake). No allocation.
+    pub fn find(&self, host: &RequestHost, path: &CanonicalPath) -> Option<&Arc<RouteTarget<B>>> {
+        let path = path.as_str();
         let index = &self.index;
         let target = if self.options.fallthrough {
             let levels = index.levels_for(host);
@@ -151,7 +155,7 @@ impl<B> RouteTable<B> {
 
     /// Routes a canonical request, returning an owned answer.
     pub fn route(&self, host: RequestHost, path: CanonicalPath) -> Outcome<B> {
-        match self.find(&host, path.as_str()) {
+        match self.find(&host, &path) {
             Some(target) => Outcome::Routed(Route {
                 target: Arc::clone(target),
                 host,

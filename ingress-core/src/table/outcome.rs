@@ -4,13 +4,14 @@ use std::sync::Arc;
 
 use crate::canon::{CanonicalPath, RequestError, RequestHost};
 use crate::key::ObjectKey;
-use crate::valid::HostRule;
+use crate::valid::{Backend, HostRule};
 
 use super::target::{Matched, RouteTarget};
 
 /// What a table answers for a request.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Outcome<B> {
+#[non_exhaustive]
+pub enum Outcome<B = Backend> {
     /// A path rule or a default backend serves the request.
     Routed(Route<B>),
     /// Nothing serves it: 404.
@@ -50,7 +51,7 @@ impl<B> Outcome<B> {
 /// A routed request: the table entry that serves it and the canonical form
 /// it is forwarded in. Cheap to clone (the entry is shared).
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Route<B> {
+pub struct Route<B = Backend> {
     pub(crate) target: Arc<RouteTarget<B>>,
     pub(crate) host: RequestHost,
     pub(crate) path: CanonicalPath,
@@ -105,6 +106,7 @@ impl<B> Route<B> {
 
 /// A request nothing serves.
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct NotFound {
     /// The canonical host.
     pub host: RequestHost,

@@ -51,6 +51,7 @@ impl fmt::Display for BuildReport {
 
 /// One finding about one object.
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct Diagnostic {
     /// The object it is about.
     pub object: ObjectKey,
@@ -117,6 +118,7 @@ impl DiagnosticKind {
 
 /// Where a winning rule is.
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct Location {
     /// Its Ingress.
     pub object: ObjectKey,

@@ -12,7 +12,7 @@ use super::MatchKind;
 /// One entry of a routing table: a path rule or a default backend, with the
 /// backend it sends requests to and where it came from.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct RouteTarget<B> {
+pub struct RouteTarget<B = crate::Backend> {
     pub(crate) backend: B,
     pub(crate) ingress: ObjectKey,
     pub(crate) level: HostRule,
@@ -50,7 +50,7 @@ impl<B> RouteTarget<B> {
     }
 }
 
-/// Which part of an Ingress a route comes from.
+/// Which part of an Ingress a route comes from: always one of these two.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub enum Matched {
     /// A path of a rule.
@@ -71,6 +71,7 @@ impl Matched {
 
 /// A path rule: where it is in its Ingress and how it matches.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
+#[non_exhaustive]
 pub struct RuleRef {
     /// Index in `spec.rules`.
     pub rule_index: u32,

@@ -6,8 +6,9 @@ use crate::canon::RequestError;
 fn empty_table_routes_nothing() {
     let table: RouteTable = RouteTable::default();
     assert!(table.is_empty());
-    assert!(table.find(&RequestHost::None, "/").is_none());
-    assert!(table.find(&RequestHost::Name("a.com".into()), "/").is_none());
+    let root = crate::canonicalize_path("/", &crate::PathOptions::default()).unwrap();
+    assert!(table.find(&RequestHost::None, &root).is_none());
+    assert!(table.find(&RequestHost::Name("a.com".into()), &root).is_none());
     assert_eq!(table.selected_level(&RequestHost::None), None);
 }
 

@@ -7,6 +7,7 @@ use crate::key::ObjectKey;
 /// An object that failed validation, with every reason found (the API
 /// server reports all of them too).
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct Rejection {
     /// The rejected object.
     pub object: ObjectKey,
@@ -31,6 +32,7 @@ impl std::error::Error for Rejection {}
 
 /// One broken field.
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct FieldError {
     /// The field's path, e.g. `spec.rules[0].http.paths[1].path`.
     pub field: String,

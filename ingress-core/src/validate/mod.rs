@@ -298,7 +298,14 @@ impl Check {
     }
 
     fn port(&mut self, port: Option<&crate::object::ServiceBackendPort>, at: At) -> Option<ServicePort> {
-        let port = port.map(|p| (p.number, p.name.as_deref()));
+        // As the API server reads them, a zero number and an empty name are
+        // unset (they are Go zero values).
+        let port = port.map(|p| {
+            (
+                p.number.filter(|&n| n != 0),
+                p.name.as_deref().filter(|n| !n.is_empty()),
+            )
+        });
         match port {
             None | Some((None, None)) => {
                 self.fail(at.backend(".service.port"), Invalid::PortMissing);

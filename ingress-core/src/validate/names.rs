@@ -35,10 +35,25 @@ pub(crate) fn is_iana_port_name(value: &str) -> bool {
         && !value.contains("--")
 }
 
-/// An IP address in the forms Go's `net.ParseIP` accepts (dotted-quad
-/// IPv4 without leading zeros, or IPv6).
+/// An IP address as the API server's check sees one (`ParseIPSloppy`):
+/// IPv6, or dotted-quad IPv4 whose parts may carry leading zeros
+/// (`010.0.0.1`).
 pub(crate) fn is_ip_address(value: &str) -> bool {
-    value.parse::<IpAddr>().is_ok()
+    value.parse::<IpAddr>().is_ok() || is_sloppy_ipv4(value)
+}
+
+/// Four dot-separated decimal numbers up to 255, leading zeros allowed.
+fn is_sloppy_ipv4(value: &str) -> bool {
+    let mut parts = 0;
+    for part in value.split('.') {
+        parts += 1;
+        let digits = part.trim_start_matches('0');
+        let fits = digits.len() <= 3 && digits.parse::<u16>().map_or(digits.is_empty(), |n| n <= 255);
+        if part.is_empty() || !part.bytes().all(|b| b.is_ascii_digit()) || !fits {
+            return false;
+        }
+    }
+    parts == 4
 }
 
 /// A name that can be one segment of an API path: not `.` or `..`, no `/`
@@ -99,6 +114,11 @@ mod tests {
         assert!(is_ip_address("10.0.0.1"));
         assert!(is_ip_address("::1"));
         assert!(!is_ip_address("1.2.3"));
-        assert!(!is_ip_address("010.0.0.1"));
+        assert!(!is_ip_address("1.2.3.4.5"));
+        assert!(!is_ip_address("1.2.3.256"));
+        // Leading zeros still make an address for the API server.
+        assert!(is_ip_address("010.0.0.1"));
+        assert!(is_ip_address("1.2.3.0004"));
+        assert!(is_ip_address("0.0.0.0"));
     }
 }

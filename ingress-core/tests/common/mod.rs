@@ -7,6 +7,11 @@ use ingress_core::{
     HostHeader, HttpIngressPath, HttpVersion, Ingress, IngressBackend, Matched, Outcome, RequestHead, RouteTable,
 };
 
+/// A path in canonical form (default options).
+pub fn canon(path: &str) -> ingress_core::CanonicalPath {
+    ingress_core::canonicalize_path(path, &ingress_core::PathOptions::default()).expect("a valid path")
+}
+
 /// A service backend on port 80.
 pub fn svc(name: &str) -> IngressBackend {
     IngressBackend::service(name, 80)

@@ -179,6 +179,29 @@ fn p2_target_forms() {
 }
 
 #[test]
+fn p2_query_bytes_a_request_line_cannot_carry() {
+    for (target, byte) in [
+        ("/a?x y", b' '),
+        ("/a?x=\r\nEvil: 1", b'\r'),
+        ("/a?\0", 0),
+        ("/a?\x7f", 0x7F),
+    ] {
+        let head = RequestHead::new("GET", HttpVersion::Http11, target).with_host(HostHeader::One(b"h"));
+        assert_eq!(
+            canonicalize_request(&head, &PathOptions::default()),
+            Err(RequestError::InvalidTargetByte(byte)),
+            "{target:?}"
+        );
+    }
+    // Anything else in the query passes through untouched.
+    let head = RequestHead::new("GET", HttpVersion::Http11, "/a?%zz&caf\u{e9}=|").with_host(HostHeader::One(b"h"));
+    assert_eq!(
+        canonicalize_request(&head, &PathOptions::default()).unwrap().query,
+        Some("%zz&caf\u{e9}=|")
+    );
+}
+
+#[test]
 fn p2_raw_hash_anywhere_in_the_target_is_refused() {
     for target in ["/a#b", "/a?q#f", "http://h/#"] {
         let head = RequestHead::new("GET", HttpVersion::Http11, target).with_host(HostHeader::One(b"h"));

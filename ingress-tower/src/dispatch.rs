@@ -1,0 +1,86 @@
+//! One inner service per backend.
+
+use std::collections::HashMap;
+use std::fmt;
+use std::future::Ready;
+use std::hash::Hash;
+use std::sync::Arc;
+use std::task::{Context, Poll};
+
+use bytes::Bytes;
+use http::{Request, Response, StatusCode};
+use http_body_util::Full;
+use ingress_core::Route;
+use tower::ServiceExt;
+use tower::util::Oneshot;
+use tower_service::Service;
+
+use crate::body::ResponseBody;
+use crate::future::ResponseFuture;
+
+/// Calls the service registered for the routed request's backend, found
+/// through the [`Route`] that [`Ingress`](crate::Ingress) put into the
+/// request. A backend with no service (or a request that was not routed)
+/// gets `503 Service Unavailable` (M9, B3: never a different backend).
+///
+/// Services are cloned per request and driven to readiness before the
+/// call, so `poll_ready` of `Dispatch` itself is always ready (axum routers
+/// and handlers are cheap to clone).
+pub struct Dispatch<B, S> {
+    services: Arc<HashMap<B, S>>,
+}
+
+impl<B, S> Dispatch<B, S> {
+    /// Dispatches to `services`, keyed by the table's backend values.
+    pub fn new(services: HashMap<B, S>) -> Self {
+        Self {
+            services: Arc::new(services),
+        }
+    }
+}
+
+impl<B, S> Clone for Dispatch<B, S> {
+    fn clone(&self) -> Self {
+        Self {
+            services: Arc::clone(&self.services),
+        }
+    }
+}
+
+impl<B: fmt::Debug, S> fmt::Debug for Dispatch<B, S> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Dispatch")
+            .field("backends", &self.services.keys().collect::<Vec<_>>())
+            .finish()
+    }
+}
+
+type Unused<E> = Ready<Result<Response<Full<Bytes>>, E>>;
+
+impl<B, S, ReqBody, ResBody> Service<Request<ReqBody>> for Dispatch<B, S>
+where
+    B: Hash + Eq + Clone + Send + Sync + 'static,
+    S: Service<Request<ReqBody>, Response = Response<ResBody>> + Clone,
+{
+    type Response = Response<ResponseBody<ResBody>>;
+    type Error = S::Error;
+    type Future = ResponseFuture<Oneshot<S, Request<ReqBody>>, Unused<S::Error>>;
+
+    fn poll_ready(&mut self, _: &mut Context<'_>) -> Poll<Result<(), Self::Error>> {
+        Poll::Ready(Ok(()))
+    }
+
+    fn call(&mut self, request: Request<ReqBody>) -> Self::Future {
+        let service = request
+            .extensions()
+            .get::<Route<B>>()
+            .and_then(|route| self.services.get(route.backend()));
+        match service {
+            Some(service) => ResponseFuture::inner(service.clone().oneshot(request)),
+            None => ResponseFuture::text(
+                StatusCode::SERVICE_UNAVAILABLE,
+                Bytes::from_static(b"503 Service Unavailable: the backend of this route is not served here\n"),
+            ),
+        }
+    }
+}
