@@ -24,6 +24,7 @@
 //! assert_eq!(hit.rule, Some((0, 1)));
 //! ```
 
+use std::sync::Arc;
 use std::time::SystemTime;
 
 use crate::canon::{RequestHost, normalize_config_path};
@@ -86,7 +87,7 @@ impl<'a> ReferenceMatcher<'a> {
     fn levels(&self, host: &RequestHost) -> Vec<HostRule> {
         let mut levels = Vec::new();
         if let RequestHost::Name(name) = host {
-            let exact = HostRule::Exact(name.as_str().into());
+            let exact = HostRule::Exact(Arc::clone(name));
             if self.names(&exact) {
                 levels.push(exact);
             }

@@ -269,3 +269,30 @@ proptest! {
         }
     }
 }
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(500))]
+
+    /// `route_parts` (what the Tower layer calls) and `route_request` (what
+    /// the `route` command calls) answer alike: one code path.
+    #[test]
+    fn route_parts_agrees_with_route_request(
+        ingresses in prop::collection::vec(ingress(), 0..6),
+        options in options(),
+        requests in prop::collection::vec((select(REQUEST_HOSTS), path(), any::<bool>()), 1..16),
+    ) {
+        let mut set = IngressSet::new();
+        for ingress in &ingresses {
+            set.apply(ingress);
+        }
+        let table = set.compile(&options);
+        for (host, path, uppercase) in requests {
+            let host = host.map(|h| if uppercase { h.to_ascii_uppercase() } else { h.to_owned() });
+            let header = host.as_deref().map_or(HostHeader::Absent, |h| HostHeader::One(h.as_bytes()));
+            let version = if host.is_some() { HttpVersion::Http11 } else { HttpVersion::Http10 };
+            let head = ingress_core::RequestHead::new("GET", version, &path).with_host(header);
+            let sources = HostSources { version, target: None, pseudo: None, host: header };
+            prop_assert_eq!(table.route_parts("GET", &sources, &path), table.route_request(&head), "{:?} {:?}", host, path);
+        }
+    }
+}

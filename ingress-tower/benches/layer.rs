@@ -5,7 +5,9 @@
 //! polled to completion with a no-op waker, so the difference between the
 //! two is the layer's own work: reading the host sources, canonicalising
 //! host and path, one table load and lookup, the route record in the
-//! extensions, and the URI rewrite when the path was not canonical.
+//! extensions, the 404 answer for unknown hosts, and the URI rewrite when
+//! the path was not canonical. Two request mixes: canonical paths (what
+//! traffic mostly is) and paths that all need rewriting.
 
 #![allow(clippy::unwrap_used, clippy::indexing_slicing, missing_docs)]
 
@@ -53,21 +55,31 @@ fn table(rules: usize) -> SharedTable {
     SharedTable::new(RouteTable::from_ingresses(ingresses, &TableOptions::default()))
 }
 
-/// Host and target of each request: mostly hits, some with a suffix or a
-/// non-canonical spelling, some misses.
-fn requests(rules: usize) -> Vec<(String, String)> {
+/// Which requests a run sends.
+#[derive(Clone, Copy)]
+enum Mix {
+    /// What traffic mostly is: canonical paths, 7 in 8 routed (some with a
+    /// suffix under a Prefix rule), 1 in 8 unknown hosts (404).
+    Canonical,
+    /// Every path needs canonicalising (`//`, `.`), so every routed request
+    /// also gets its URI rewritten.
+    Rewritten,
+}
+
+/// Host and target of each request.
+fn requests(rules: usize, mix: Mix) -> Vec<(String, String)> {
     let hosts = rules.div_ceil(5);
     (0..REQUESTS)
         .map(|i| {
             let host = format!("app-{}.example.com", (i * 7919) % hosts);
-            let path = PATHS[i % PATHS.len()];
-            let target = match i % 4 {
-                0 => path.to_owned(),
-                1 => format!("{}/item/42?x=1", path.trim_end_matches('/')),
-                2 => format!("{}//a/./b", path.trim_end_matches('/')),
-                _ => "/nope".to_owned(),
-            };
-            (host, target)
+            let path = PATHS[i % PATHS.len()].trim_end_matches('/');
+            match (mix, i % 8) {
+                (Mix::Canonical, 7) => ("unknown.example.org".to_owned(), "/".to_owned()),
+                (Mix::Canonical, n) if n % 2 == 0 => (host, format!("{path}/item/42?x=1")),
+                (Mix::Canonical, _) if path.is_empty() => (host, "/".to_owned()),
+                (Mix::Canonical, _) => (host, path.to_owned()),
+                (Mix::Rewritten, _) => (host, format!("{path}//a/./b?x=1")),
+            }
         })
         .collect()
 }
@@ -108,14 +120,16 @@ where
 fn layer(c: &mut Criterion) {
     for rules in [10, 10_000] {
         let table = table(rules);
-        let requests = requests(rules);
-        let mut group = c.benchmark_group(format!("layer/{rules}_rules"));
-        group.throughput(Throughput::Elements(REQUESTS as u64));
-        let mut bare = Inner;
-        group.bench_function("bare_inner", |b| b.iter(|| run(&mut bare, black_box(&requests))));
-        let mut layered = IngressLayer::new(table.clone()).layer(Inner);
-        group.bench_function("ingress_layer", |b| b.iter(|| run(&mut layered, black_box(&requests))));
-        group.finish();
+        for (name, mix) in [("canonical", Mix::Canonical), ("rewritten", Mix::Rewritten)] {
+            let requests = requests(rules, mix);
+            let mut group = c.benchmark_group(format!("layer/{rules}_rules/{name}"));
+            group.throughput(Throughput::Elements(REQUESTS as u64));
+            let mut bare = Inner;
+            group.bench_function("bare_inner", |b| b.iter(|| run(&mut bare, black_box(&requests))));
+            let mut layered = IngressLayer::new(table.clone()).layer(Inner);
+            group.bench_function("ingress_layer", |b| b.iter(|| run(&mut layered, black_box(&requests))));
+            group.finish();
+        }
     }
 }
 

@@ -11,6 +11,7 @@
 
 use std::fmt;
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
+use std::sync::Arc;
 
 use super::RequestError;
 
@@ -22,8 +23,9 @@ const MAX_LABEL: usize = 63;
 /// The host a request is for, in canonical form.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub enum RequestHost {
-    /// A host name: ASCII lower case, no port, no trailing dot.
-    Name(String),
+    /// A host name: ASCII lower case, no port, no trailing dot. Shared:
+    /// a routed request's host is the table's own copy when it can be.
+    Name(Arc<str>),
     /// An IP literal. It never matches a named host (H4): it is routed like
     /// [`RequestHost::None`].
     Ip(IpAddr),
@@ -62,7 +64,7 @@ pub fn canonicalize_host(authority: &[u8]) -> Result<RequestHost, RequestError> 
         return Ok(RequestHost::None);
     }
     if let Some(name) = already_canonical(authority) {
-        return Ok(RequestHost::Name(name));
+        return Ok(RequestHost::Name(name.into()));
     }
     for &byte in authority {
         match byte {
@@ -104,31 +106,55 @@ pub fn canonicalize_host(authority: &[u8]) -> Result<RequestHost, RequestError> 
 /// The common case in one pass: a host name already in canonical form
 /// (lower case, no port, no trailing dot, labels of `[a-z0-9_-]` within the
 /// lengths, not all digits). Anything else takes the general path.
-fn already_canonical(authority: &[u8]) -> Option<String> {
+pub(crate) fn already_canonical(authority: &[u8]) -> Option<&str> {
     if authority.len() > MAX_HOST {
         return None;
     }
     let mut label = 0;
     let mut letters = false;
     for &byte in authority {
-        match byte {
-            b'a'..=b'z' | b'-' | b'_' => letters = true,
-            b'0'..=b'9' => {}
-            b'.' if label > 0 => {
-                label = 0;
-                continue;
-            }
-            _ => return None,
+        let kind = NAME_BYTES.get(usize::from(byte)).copied().unwrap_or(0);
+        if kind == DOT && label > 0 {
+            label = 0;
+            continue;
         }
-        label += 1;
-        if label > MAX_LABEL {
+        if kind & (LETTER | DIGIT) == 0 || label == MAX_LABEL {
             return None;
         }
+        letters |= kind == LETTER;
+        label += 1;
     }
     if label == 0 || !letters {
         return None;
     }
-    std::str::from_utf8(authority).ok().map(str::to_owned)
+    std::str::from_utf8(authority).ok()
+}
+
+const LETTER: u8 = 1;
+const DIGIT: u8 = 2;
+const DOT: u8 = 4;
+
+/// What each byte can be in a canonical host name: `LETTER` for `a-z`, `-`
+/// and `_`, `DIGIT`, `DOT`, or 0 (not in canonical names).
+static NAME_BYTES: [u8; 256] = name_bytes();
+
+#[allow(clippy::indexing_slicing)] // Every index is a byte: always in bounds.
+const fn name_bytes() -> [u8; 256] {
+    let mut table = [0; 256];
+    let mut byte = b'a';
+    while byte <= b'z' {
+        table[byte as usize] = LETTER;
+        byte += 1;
+    }
+    let mut digit = b'0';
+    while digit <= b'9' {
+        table[digit as usize] = DIGIT;
+        digit += 1;
+    }
+    table[b'-' as usize] = LETTER;
+    table[b'_' as usize] = LETTER;
+    table[b'.' as usize] = DOT;
+    table
 }
 
 /// After `]`: nothing, or `:` and a port.
@@ -197,7 +223,7 @@ fn canonical_name(host: &[u8]) -> Result<RequestHost, RequestError> {
             .map(|ip| RequestHost::Ip(IpAddr::V4(ip)))
             .map_err(|_| RequestError::MalformedIpLiteral);
     }
-    Ok(RequestHost::Name(name))
+    Ok(RequestHost::Name(name.into()))
 }
 
 #[cfg(test)]
@@ -205,7 +231,7 @@ mod tests {
     use super::*;
 
     fn name(host: &str) -> Result<RequestHost, RequestError> {
-        Ok(RequestHost::Name(host.to_owned()))
+        Ok(RequestHost::Name(host.into()))
     }
 
     #[test]

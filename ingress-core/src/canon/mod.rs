@@ -25,3 +25,4 @@ pub use request::{
     CanonicalRequest, HostHeader, HostSources, HttpVersion, RequestHead, RequestTarget, canonicalize_parts,
     canonicalize_request, parse_target, select_host,
 };
+pub(crate) use request::{HostRef, canonicalize_parts_ref};

@@ -377,41 +377,32 @@ pub(crate) fn config_path_refusal(path: &str, options: &PathOptions) -> Option<R
 }
 
 /// Whether the safe profile leaves `bytes` exactly as they are, checked
-/// without allocating (the common case for configured paths).
+/// in one pass without allocating (the common case for request paths and
+/// configured paths alike).
 fn is_canonical(bytes: &[u8], slashes: EncodedSlashes) -> bool {
     if bytes.first() != Some(&b'/') {
         return false;
     }
-    let mut at = 0;
+    let mut segment_start = 1;
+    let mut at = 1;
     while let Some(&byte) = bytes.get(at) {
         match class(byte) {
             Class::Keep => {}
             Class::Slash => {
-                let segment_end = bytes
-                    .get(at + 1..)
-                    .and_then(|rest| rest.iter().position(|&b| b == b'/'));
-                let segment = match segment_end {
-                    Some(length) => bytes.get(at + 1..at + 1 + length),
-                    None => bytes.get(at + 1..),
-                };
-                let segment = segment.unwrap_or_default();
-                let last = segment_end.is_none();
-                if (segment.is_empty() && !last)
-                    || segment == b"."
-                    || segment == b".."
-                    || is_dot_with_parameters(segment)
-                {
+                // An empty segment before another `/`, or a dot segment.
+                if at == segment_start || is_dot_segment(bytes.get(segment_start..at).unwrap_or_default()) {
                     return false;
                 }
+                segment_start = at + 1;
             }
             Class::Percent => {
-                let upper = |offset: usize| bytes.get(at + offset).is_some_and(|b| !b.is_ascii_lowercase());
                 let canonical_escape = escape_at(bytes, at).is_some_and(|decoded| {
                     !is_unreserved(decoded)
                         && decoded >= 0x20
                         && decoded != 0x7F
                         && (slashes == EncodedSlashes::Keep || (decoded != b'/' && decoded != b'\\'))
                 });
+                let upper = |offset: usize| bytes.get(at + offset).is_some_and(|b| !b.is_ascii_lowercase());
                 if !canonical_escape || !upper(1) || !upper(2) {
                     return false;
                 }
@@ -421,7 +412,12 @@ fn is_canonical(bytes: &[u8], slashes: EncodedSlashes) -> bool {
         }
         at += 1;
     }
-    true
+    !is_dot_segment(bytes.get(segment_start..).unwrap_or_default())
+}
+
+/// `.`, `..`, or a dot segment with parameters: never in a canonical path.
+fn is_dot_segment(segment: &[u8]) -> bool {
+    segment.first() == Some(&b'.') && (segment == b"." || segment == b".." || is_dot_with_parameters(segment))
 }
 
 /// Length of the shortest request path whose canonical form is `path`:

@@ -16,6 +16,7 @@
 //! assert_eq!(request.query, Some("x=%2e"));
 //! ```
 
+use super::host::already_canonical;
 use super::{CanonicalPath, PathOptions, RequestError, RequestHost, canonicalize_host, canonicalize_path};
 
 /// The HTTP version a request came in with; it decides which host sources
@@ -61,6 +62,48 @@ pub struct HostSources<'a> {
 /// authority, else `:authority`, else `Host`. Every source present must
 /// name the same canonical host, or the request is refused.
 pub fn select_host(sources: &HostSources<'_>) -> Result<RequestHost, RequestError> {
+    select_host_ref(sources).map(HostRef::into_owned)
+}
+
+/// A canonical host that may still borrow the request's own bytes: the
+/// common case (one `Host` header already in canonical form) needs no copy
+/// until the route record is made.
+#[derive(Debug)]
+pub(crate) enum HostRef<'a> {
+    /// A canonical name, borrowed from the request.
+    Borrowed(&'a str),
+    /// Anything else, canonicalised.
+    Owned(RequestHost),
+}
+
+impl HostRef<'_> {
+    pub(crate) fn name(&self) -> Option<&str> {
+        match self {
+            Self::Borrowed(name) => Some(name),
+            Self::Owned(host) => host.name(),
+        }
+    }
+
+    pub(crate) fn into_owned(self) -> RequestHost {
+        match self {
+            Self::Borrowed(name) => RequestHost::Name(name.into()),
+            Self::Owned(host) => host,
+        }
+    }
+}
+
+fn select_host_ref<'a>(sources: &HostSources<'a>) -> Result<HostRef<'a>, RequestError> {
+    if let (None, None, HostHeader::One(value)) = (sources.target, sources.pseudo, sources.host)
+        && sources.version != HttpVersion::Http2
+        && sources.version != HttpVersion::Http3
+        && let Some(name) = already_canonical(value)
+    {
+        return Ok(HostRef::Borrowed(name));
+    }
+    select_host_owned(sources).map(HostRef::Owned)
+}
+
+fn select_host_owned(sources: &HostSources<'_>) -> Result<RequestHost, RequestError> {
     let header = match sources.host {
         HostHeader::Several => return Err(RequestError::SeveralHostHeaders),
         HostHeader::One(value) => Some(value),
@@ -72,10 +115,6 @@ pub fn select_host(sources: &HostSources<'_>) -> Result<RequestHost, RequestErro
             return Err(RequestError::MissingHost);
         }
         _ => {}
-    }
-    if let (None, None, Some(value)) = (sources.target, sources.pseudo, header) {
-        // The common case: only a Host header.
-        return canonicalize_host(value);
     }
     let mut chosen: Option<RequestHost> = None;
     for source in [sources.target, sources.pseudo, header].into_iter().flatten() {
@@ -253,11 +292,21 @@ pub fn canonicalize_parts(
     path: &str,
     options: &PathOptions,
 ) -> Result<(RequestHost, Option<CanonicalPath>), RequestError> {
+    canonicalize_parts_ref(method, sources, path, options).map(|(host, path)| (host.into_owned(), path))
+}
+
+/// [`canonicalize_parts`], keeping the host borrowed where it can.
+pub(crate) fn canonicalize_parts_ref<'a>(
+    method: &str,
+    sources: &HostSources<'a>,
+    path: &str,
+    options: &PathOptions,
+) -> Result<(HostRef<'a>, Option<CanonicalPath>), RequestError> {
     let asterisk = path == "*";
     if asterisk && method != "OPTIONS" {
         return Err(RequestError::UnsupportedTargetForm);
     }
-    let host = select_host(sources)?;
+    let host = select_host_ref(sources)?;
     let path = if asterisk {
         None
     } else {

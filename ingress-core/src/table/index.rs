@@ -23,7 +23,6 @@ use foldhash::fast::RandomState;
 use hashbrown::HashTable;
 use hashbrown::hash_table::Entry;
 
-use crate::canon::RequestHost;
 use crate::valid::HostRule;
 
 use super::MatchKind;
@@ -281,8 +280,8 @@ impl Index {
 
     /// The level M1 selects for `host`: the exact host if any rule names it,
     /// else the wildcard of its parent, else the host-less level.
-    pub(crate) fn select(&self, host: &RequestHost) -> Option<u32> {
-        if let RequestHost::Name(name) = host {
+    pub(crate) fn select(&self, host: Option<&str>) -> Option<u32> {
+        if let Some(name) = host {
             if let Some(level) = self.find_host(false, name) {
                 return Some(level);
             }
@@ -306,15 +305,15 @@ impl Index {
 
     /// The levels a request for `host` may use, most specific first (M1):
     /// the exact host, the wildcard of its parent, the host-less level.
-    pub(crate) fn levels_for(&self, host: &RequestHost) -> [Option<u32>; 3] {
+    pub(crate) fn levels_for(&self, host: Option<&str>) -> [Option<u32>; 3] {
         let (exact, wildcard) = match host {
-            RequestHost::Name(name) => (
+            Some(name) => (
                 self.find_host(false, name),
                 name.split_once('.')
                     .and_then(|(_, parent)| self.find_host(true, parent)),
             ),
             // H4: IP literals and requests without a host use host-less rules.
-            RequestHost::Ip(_) | RequestHost::None => (None, None),
+            None => (None, None),
         };
         [exact, wildcard, self.host_less]
     }
@@ -499,9 +498,9 @@ mod tests {
         let wildcard = index.level_for(&HostRule::Wildcard("a.com".into()));
         assert_ne!(exact, wildcard);
         assert_eq!(index.level_for(&HostRule::Exact("a.com".into())), exact);
-        let levels = index.levels_for(&RequestHost::Name("x.a.com".into()));
+        let levels = index.levels_for(Some("x.a.com"));
         assert_eq!(levels, [None, Some(wildcard), None]);
-        let levels = index.levels_for(&RequestHost::Name("a.com".into()));
+        let levels = index.levels_for(Some("a.com"));
         assert_eq!(levels, [Some(exact), None, None]);
     }
 

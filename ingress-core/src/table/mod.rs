@@ -42,7 +42,9 @@ pub use outcome::{NotFound, Outcome, Route};
 pub use report::{BuildReport, Diagnostic, DiagnosticKind, Location, Unmatchable};
 pub use target::{Matched, RouteTarget, RuleRef};
 
-use crate::canon::{CanonicalPath, HostSources, RequestHead, RequestHost, canonicalize_parts, canonicalize_request};
+use crate::canon::{
+    CanonicalPath, HostRef, HostSources, RequestHead, RequestHost, canonicalize_parts_ref, canonicalize_request,
+};
 use crate::object::Ingress;
 use crate::snapshot::IngressSet;
 use crate::valid::{Backend, HostRule};
@@ -130,7 +132,12 @@ impl<B> RouteTable<B> {
     /// options (a [`CanonicalPath`] cannot be made otherwise, so a raw
     /// path cannot be matched by mistake). No allocation.
     pub fn find(&self, host: &RequestHost, path: &CanonicalPath) -> Option<&Arc<RouteTarget<B>>> {
-        let path = path.as_str();
+        self.find_name(host.name(), path.as_str())
+    }
+
+    /// [`find`](Self::find) by host name (`None` for an IP literal or no
+    /// host: both use the host-less level, H4).
+    fn find_name(&self, host: Option<&str>, path: &str) -> Option<&Arc<RouteTarget<B>>> {
         let index = &self.index;
         let target = if self.options.fallthrough {
             let levels = index.levels_for(host);
@@ -149,7 +156,7 @@ impl<B> RouteTable<B> {
 
     /// The host level M1 selects for `host`, if any exists.
     pub fn selected_level(&self, host: &RequestHost) -> Option<HostRule> {
-        let level = self.index.select(host)?;
+        let level = self.index.select(host.name())?;
         self.index.level(level).map(|info| info.host.clone())
     }
 
@@ -195,10 +202,26 @@ impl<B> RouteTable<B> {
     /// apart (see [`canonicalize_parts`](crate::canonicalize_parts)); the
     /// same answers as [`route_request`](Self::route_request).
     pub fn route_parts(&self, method: &str, sources: &HostSources<'_>, path: &str) -> Outcome<B> {
-        match canonicalize_parts(method, sources, path, &self.options.path) {
-            Ok((host, path)) => self.route_canonical(host, path),
-            Err(error) => Outcome::Refused(error),
-        }
+        let (host, path) = match canonicalize_parts_ref(method, sources, path, &self.options.path) {
+            Ok((host, Some(path))) => (host, path),
+            Ok((host, None)) => return self.route_canonical(host.into_owned(), None),
+            Err(error) => return Outcome::Refused(error),
+        };
+        let Some(target) = self.find_name(host.name(), path.as_str()) else {
+            return self.route_canonical(host.into_owned(), Some(path));
+        };
+        // A request for an exact host takes the table's copy of the name.
+        let host = match (&host, &target.level) {
+            (HostRef::Borrowed(name), HostRule::Exact(level)) if **level == **name => {
+                RequestHost::Name(Arc::clone(level))
+            }
+            _ => host.into_owned(),
+        };
+        Outcome::Routed(Route {
+            target: Arc::clone(target),
+            host,
+            path,
+        })
     }
 
     fn route_canonical(&self, host: RequestHost, path: Option<CanonicalPath>) -> Outcome<B> {

@@ -1,7 +1,7 @@
 use super::*;
 
 fn name(host: &str) -> RequestHost {
-    RequestHost::Name(host.to_owned())
+    RequestHost::Name(host.into())
 }
 
 fn sources<'a>(
