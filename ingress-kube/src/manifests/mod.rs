@@ -1,0 +1,296 @@
+//! Manifest loading: Kubernetes objects from YAML and JSON files, parsed
+//! into k8s-openapi types, each with the place it came from.
+//!
+//! - A path is a file or a directory, walked recursively for `*.yaml`,
+//!   `*.yml` and `*.json` in sorted order (hidden entries skipped).
+//! - YAML files hold any number of documents; documents that are empty or
+//!   hold only comments are skipped. JSON files hold one value or several.
+//! - `kind: List` (any `apiVersion`, items of mixed kinds) and typed lists
+//!   such as `IngressList` are unwrapped.
+//! - Ingress and IngressClass (`networking.k8s.io/v1`), Service and Secret
+//!   (`v1`) and EndpointSlice (`discovery.k8s.io/v1`) are kept; objects of
+//!   any other kind are counted in [`Manifests::skipped`].
+//! - A document that cannot be parsed is reported with its file, document
+//!   number and line ([`ManifestError::Document`]); the other documents and
+//!   files still load.
+//! - The same object defined twice is reported ([`Duplicate`]); the later
+//!   definition is kept, in the earlier one's place.
+//!
+//! ```
+//! use ingress_kube::{Format, Manifests};
+//!
+//! let mut manifests = Manifests::new();
+//! manifests.add_text("inline.yaml", Format::Yaml, "\
+//! apiVersion: v1
+//! kind: Service
+//! metadata: { name: nginx-svc }
+//! spec: { ports: [{ port: 80 }] }
+//! ---
+//! apiVersion: apps/v1
+//! kind: Deployment
+//! metadata: { name: nginx }
+//! ---
+//! kind: Service
+//! metadata: [broken
+//! ");
+//! assert_eq!(manifests.services().len(), 1);
+//! assert_eq!(manifests.services()[0].source.to_string(), "inline.yaml:1 (document 1)");
+//! assert_eq!(manifests.skipped()[0].kind, "Deployment");
+//! assert!(manifests.errors()[0].to_string().starts_with("inline.yaml:11:"));
+//! ```
+
+mod decode;
+mod error;
+mod findings;
+mod format;
+mod peek;
+mod read;
+mod source;
+mod split;
+mod walk;
+
+use std::collections::HashMap;
+use std::fmt;
+use std::path::Path;
+use std::sync::Arc;
+
+use k8s_openapi::api::core::v1::{Secret, Service};
+use k8s_openapi::api::discovery::v1::EndpointSlice;
+use k8s_openapi::api::networking::v1::{Ingress, IngressClass};
+
+pub use error::ManifestError;
+pub use findings::{Duplicate, Skipped};
+pub use format::Format;
+pub use source::{ObjectId, Source, Sourced};
+
+use crate::class::IngressClasses;
+use decode::{Decoded, Object};
+use format::Failure;
+use read::Entry;
+
+/// Objects loaded from manifests, by kind, in load order, with everything
+/// loading noticed: unreadable files and documents, duplicates, skipped
+/// kinds.
+///
+/// Its `Debug` output lists objects by name and source only; a Secret's
+/// data never appears in it.
+#[derive(Default)]
+pub struct Manifests {
+    ingresses: Vec<Sourced<Ingress>>,
+    ingress_classes: Vec<Sourced<IngressClass>>,
+    services: Vec<Sourced<Service>>,
+    endpoint_slices: Vec<Sourced<EndpointSlice>>,
+    secrets: Vec<Sourced<Secret>>,
+    skipped: Vec<Skipped>,
+    duplicates: Vec<Duplicate>,
+    errors: Vec<ManifestError>,
+    files: usize,
+    /// Where each object is in the vector of its kind.
+    positions: HashMap<ObjectId, usize>,
+}
+
+impl Manifests {
+    /// Nothing loaded yet.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Loads a file or a directory. Fails only when `path` itself cannot be
+    /// read (say, it does not exist); anything wrong below it is reported
+    /// in [`Manifests::errors`].
+    pub fn load(path: impl AsRef<Path>) -> Result<Self, ManifestError> {
+        let mut manifests = Self::new();
+        manifests.add_path(path)?;
+        Ok(manifests)
+    }
+
+    /// Adds a file or a directory, as [`Manifests::load`] does. Files are
+    /// parsed on as many threads as the machine has cores, and taken in
+    /// order.
+    pub fn add_path(&mut self, path: impl AsRef<Path>) -> Result<(), ManifestError> {
+        let path = path.as_ref();
+        let files = walk::manifest_files(path, &mut self.errors).map_err(|error| walk::read_error(path, error))?;
+        for ((file, _), entries) in files.iter().zip(read::read_files(&files)) {
+            self.add_entries(&file.as_path().into(), entries);
+        }
+        Ok(())
+    }
+
+    /// Adds one file, read as `format`; a file that cannot be read is
+    /// reported in [`Manifests::errors`].
+    pub fn add_file(&mut self, path: impl AsRef<Path>, format: Format) {
+        let path = path.as_ref();
+        self.add_entries(&path.into(), read::read_file(path, format));
+    }
+
+    /// Adds the documents of `text`, as if read from a file at `path`
+    /// (which need not exist): for manifests from standard input, say.
+    pub fn add_text(&mut self, path: impl AsRef<Path>, format: Format, text: &str) {
+        self.add_entries(&path.as_ref().into(), Ok(read::read_text(format, text)));
+    }
+
+    fn add_entries(&mut self, path: &Arc<Path>, entries: Result<Vec<Entry>, ManifestError>) {
+        self.files += 1;
+        let entries = match entries {
+            Ok(entries) => entries,
+            Err(error) => return self.errors.push(error),
+        };
+        for entry in entries {
+            match entry {
+                Entry::Decoded { document, decoded } => self.add_decoded(path, document, decoded),
+                Entry::Failed { document, failure } => self.add_failure(path, document, failure),
+            }
+        }
+    }
+
+    fn add_failure(&mut self, path: &Arc<Path>, document: usize, failure: Failure) {
+        self.errors.push(ManifestError::Document {
+            path: Arc::clone(path),
+            document,
+            line: failure.line,
+            column: failure.column,
+            message: failure.message,
+        });
+    }
+
+    fn add_decoded(&mut self, path: &Arc<Path>, document: usize, decoded: Decoded) {
+        let (line, item) = match &decoded {
+            Decoded::Object { line, item, .. } | Decoded::Skipped { line, item, .. } => (*line, *item),
+        };
+        let source = Source {
+            path: Arc::clone(path),
+            document,
+            line,
+            item,
+        };
+        let object = match decoded {
+            Decoded::Skipped { api_version, kind, .. } => {
+                return self.skipped.push(Skipped {
+                    api_version,
+                    kind,
+                    source,
+                });
+            }
+            Decoded::Object { object, .. } => object,
+        };
+        match object {
+            Object::Ingress(object) => {
+                let object = Sourced::new(*object, source);
+                self.store(object.id(), object, |m| &mut m.ingresses);
+            }
+            Object::IngressClass(object) => {
+                let object = Sourced::new(*object, source);
+                self.store(object.id(), object, |m| &mut m.ingress_classes);
+            }
+            Object::Service(object) => {
+                let object = Sourced::new(*object, source);
+                self.store(object.id(), object, |m| &mut m.services);
+            }
+            Object::EndpointSlice(object) => {
+                let object = Sourced::new(*object, source);
+                self.store(object.id(), object, |m| &mut m.endpoint_slices);
+            }
+            Object::Secret(object) => {
+                let object = Sourced::new(*object, source);
+                self.store(object.id(), object, |m| &mut m.secrets);
+            }
+        }
+    }
+
+    /// Keeps `object`, replacing an earlier definition of the same object.
+    fn store<T>(&mut self, id: ObjectId, object: Sourced<T>, list: fn(&mut Self) -> &mut Vec<Sourced<T>>) {
+        if id.name.is_empty() {
+            let source = object.source;
+            let message = match source.item {
+                Some(item) => format!("items[{item}]: metadata.name is missing"),
+                None => "metadata.name is missing".to_owned(),
+            };
+            return self.add_failure(&source.path, source.document, Failure::at(source.line, message));
+        }
+        let Some(&position) = self.positions.get(&id) else {
+            let objects = list(self);
+            let position = objects.len();
+            objects.push(object);
+            self.positions.insert(id, position);
+            return;
+        };
+        let kept = object.source.clone();
+        if let Some(slot) = list(self).get_mut(position) {
+            let dropped = std::mem::replace(slot, object).source;
+            self.duplicates.push(Duplicate {
+                object: id,
+                kept,
+                dropped,
+            });
+        }
+    }
+
+    /// The Ingresses (`networking.k8s.io/v1`), in load order.
+    pub fn ingresses(&self) -> &[Sourced<Ingress>] {
+        &self.ingresses
+    }
+
+    /// The IngressClasses (`networking.k8s.io/v1`), in load order.
+    pub fn ingress_classes(&self) -> &[Sourced<IngressClass>] {
+        &self.ingress_classes
+    }
+
+    /// The IngressClasses, indexed for class selection.
+    pub fn classes(&self) -> IngressClasses {
+        self.ingress_classes.iter().map(|class| &class.object).collect()
+    }
+
+    /// The Services (`v1`), in load order.
+    pub fn services(&self) -> &[Sourced<Service>] {
+        &self.services
+    }
+
+    /// The EndpointSlices (`discovery.k8s.io/v1`), in load order.
+    pub fn endpoint_slices(&self) -> &[Sourced<EndpointSlice>] {
+        &self.endpoint_slices
+    }
+
+    /// The Secrets (`v1`), in load order. Their data is never logged or
+    /// printed by this crate (T3).
+    pub fn secrets(&self) -> &[Sourced<Secret>] {
+        &self.secrets
+    }
+
+    /// Objects of other kinds, skipped, in load order.
+    pub fn skipped(&self) -> &[Skipped] {
+        &self.skipped
+    }
+
+    /// Objects defined more than once, in the order the later definitions
+    /// were found.
+    pub fn duplicates(&self) -> &[Duplicate] {
+        &self.duplicates
+    }
+
+    /// Files, directories and documents that could not be read, in load
+    /// order.
+    pub fn errors(&self) -> &[ManifestError] {
+        &self.errors
+    }
+
+    /// Number of files read (or given as text), readable or not.
+    pub fn files(&self) -> usize {
+        self.files
+    }
+}
+
+impl fmt::Debug for Manifests {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Manifests")
+            .field("ingresses", &self.ingresses)
+            .field("ingress_classes", &self.ingress_classes)
+            .field("services", &self.services)
+            .field("endpoint_slices", &self.endpoint_slices)
+            .field("secrets", &self.secrets)
+            .field("skipped", &self.skipped)
+            .field("duplicates", &self.duplicates)
+            .field("errors", &self.errors)
+            .field("files", &self.files)
+            .finish_non_exhaustive()
+    }
+}
