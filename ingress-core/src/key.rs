@@ -8,6 +8,8 @@
 //! assert!(a < b);
 //! // As strings: `a-b/x` < `a/x`, since `-` sorts before `/`.
 //! assert!(ObjectKey::new("a-b", "x") < ObjectKey::new("a", "x"));
+//! // Keys that spell the same string still differ, and still order.
+//! assert!(ObjectKey::new("", "/") < ObjectKey::new("/", ""));
 //! assert_eq!(a.to_string(), "default/alpha");
 //! ```
 
@@ -38,7 +40,12 @@ impl Ord for Parts {
         if Arc::ptr_eq(&self.namespace, &other.namespace) || self.namespace == other.namespace {
             return self.name.cmp(&other.name);
         }
-        self.text().cmp(other.text())
+        // Names with a `/` in them (possible in files, never in a cluster)
+        // can spell the same string: then order by the parts, so that the
+        // order stays total and agrees with equality.
+        self.text()
+            .cmp(other.text())
+            .then_with(|| (&self.namespace, &self.name).cmp(&(&other.namespace, &other.name)))
     }
 }
 

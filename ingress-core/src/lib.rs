@@ -104,8 +104,8 @@ pub use object::{
 pub use shared::{Published, SharedTable, TableGuard, Versioned};
 pub use snapshot::{Applied, IngressSet};
 pub use table::{
-    BuildReport, Diagnostic, DiagnosticKind, ImplementationSpecific, Location, MatchKind, Matched, NotFound, Outcome,
-    Route, RouteTable, RouteTarget, RuleRef, TableOptions, Unmatchable,
+    BuildReport, Diagnostic, DiagnosticKind, Explanation, ImplementationSpecific, Location, MatchKind, Matched,
+    NotFound, Outcome, Route, RouteTable, RouteTarget, RuleRef, TableOptions, Unmatchable,
 };
 pub use valid::{
     Backend, HostRule, PathType, ResourceBackend, ServiceBackend, ServicePort, ValidIngress, ValidPath, ValidRule,

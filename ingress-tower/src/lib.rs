@@ -89,4 +89,5 @@ pub use dispatch::Dispatch;
 pub use fallback::NotFoundText;
 pub use future::ResponseFuture;
 pub use layer::IngressLayer;
+pub use request::route;
 pub use service::Ingress;

@@ -3,7 +3,7 @@
 
 use http::header::HOST;
 use http::{Request, Uri, Version};
-use ingress_core::{HostHeader, HostSources, HttpVersion};
+use ingress_core::{HostHeader, HostSources, HttpVersion, Outcome, RouteTable};
 
 pub(crate) fn http_version(version: Version) -> HttpVersion {
     match version {
@@ -36,6 +36,28 @@ pub(crate) fn host_sources<B>(request: &Request<B>) -> HostSources<'_> {
         pseudo,
         host,
     }
+}
+
+/// Routes an `http::Request` by `table` exactly as [`Ingress`](crate::Ingress)
+/// does: the host sources, the path and the method go to
+/// [`RouteTable::route_parts`]. Tools that answer "which backend would this
+/// request reach" (the gateway's `route` command) call this, so they agree
+/// with the server by construction.
+///
+/// ```
+/// use http::Request;
+/// use ingress_core::{HttpIngressPath, Ingress, IngressBackend, Outcome, RouteTable, TableOptions};
+///
+/// let table = RouteTable::from_ingresses(
+///     [Ingress::new("default", "web").with_rule(Some("a.example"), [HttpIngressPath::prefix("/", IngressBackend::service("web", 80))])],
+///     &TableOptions::default(),
+/// );
+/// let request = Request::get("/x/../y").header("host", "A.example").body(()).unwrap();
+/// let Outcome::Routed(route) = ingress_tower::route(&table, &request) else { panic!() };
+/// assert_eq!(route.path().as_str(), "/y");
+/// ```
+pub fn route<B, T>(table: &RouteTable<B>, request: &Request<T>) -> Outcome<B> {
+    table.route_parts(request.method().as_str(), &host_sources(request), request.uri().path())
 }
 
 /// The URI with its path replaced by `path`, query untouched; `None` when

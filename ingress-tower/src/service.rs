@@ -10,7 +10,7 @@ use tower_service::Service;
 use crate::body::ResponseBody;
 use crate::fallback::NotFoundText;
 use crate::future::ResponseFuture;
-use crate::request::{host_sources, with_path};
+use crate::request::{route, with_path};
 
 /// Routes each request by the current Ingress table, then calls the inner
 /// service (routed) or the fallback (no route). See the [crate docs](crate).
@@ -79,11 +79,7 @@ where
     }
 
     fn call(&mut self, mut request: Request<ReqBody>) -> Self::Future {
-        let outcome = {
-            let sources = host_sources(&request);
-            let table = self.table.load();
-            table.route_parts(request.method().as_str(), &sources, request.uri().path())
-        };
+        let outcome = route(&self.table.load(), &request);
         match outcome {
             Outcome::Routed(route) => {
                 if self.rewrite_path

@@ -137,7 +137,8 @@ enum Class {
     /// Legal in requests that clients did not encode, but not a URI
     /// character (`"`, `<`, `|`, ...): percent-encoded in canonical form.
     Encode,
-    /// Refused raw in a request (P2): controls, space, `#`, `\`, non-ASCII.
+    /// Refused raw in a request (P2): controls, space, `#`, `\`, non-ASCII, and `?`
+    /// (which ends the path: a caller must split the query off first).
     Refuse,
 }
 
@@ -161,6 +162,9 @@ const fn classes() -> [Class; 256] {
     table[b'/' as usize] = Class::Slash;
     table[b'%' as usize] = Class::Percent;
     table[b'#' as usize] = Class::Refuse;
+    // A raw `?` ends the path in every request-target; in a path it can only
+    // be a caller's mistake.
+    table[b'?' as usize] = Class::Refuse;
     table[b'\\' as usize] = Class::Refuse;
     table
 }

@@ -318,6 +318,29 @@ impl Index {
         [exact, wildcard, self.host_less]
     }
 
+    /// Every path rule of `level` matching `path`: the Exact one, the
+    /// Prefix `/`, and a Prefix rule at each depth that has one (deepest
+    /// last). For explanations, not lookups.
+    pub(crate) fn matching(&self, level: u32, path: &str) -> Vec<u32> {
+        let Some(info) = self.levels.get(to_usize(level)) else {
+            return Vec::new();
+        };
+        let mut found: Vec<u32> = self.find_slot(level, true, path).into_iter().collect();
+        found.extend(info.root);
+        let mut end = 0;
+        let mut depth: u32 = 0;
+        for element in path.strip_prefix('/').map(|rest| rest.split('/')).into_iter().flatten() {
+            depth += 1;
+            end += 1 + element.len();
+            if info.depths.binary_search(&depth).is_ok()
+                && let Some(target) = path.get(..end).and_then(|cut| self.find_slot(level, false, cut))
+            {
+                found.push(target);
+            }
+        }
+        found
+    }
+
     /// The best path rule of `level` for the canonical `path`: an Exact
     /// match, else the deepest Prefix match (M5).
     pub(crate) fn find_path(&self, level: u32, path: &str) -> Option<u32> {

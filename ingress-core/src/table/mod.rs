@@ -28,6 +28,7 @@
 //! ```
 
 mod build;
+mod explain;
 mod index;
 mod options;
 mod outcome;
@@ -37,6 +38,7 @@ mod target;
 use std::sync::Arc;
 
 pub(crate) use build::compile;
+pub use explain::Explanation;
 pub use options::{ImplementationSpecific, MatchKind, TableOptions};
 pub use outcome::{NotFound, Outcome, Route};
 pub use report::{BuildReport, Diagnostic, DiagnosticKind, Location, Unmatchable};

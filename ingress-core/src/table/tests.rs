@@ -1,6 +1,6 @@
 use super::build::host_refusal;
 use super::*;
-use crate::canon::RequestError;
+use crate::canon::{PathOptions, RequestError};
 
 #[test]
 fn empty_table_routes_nothing() {
@@ -30,4 +30,43 @@ fn h3_hosts_requests_cannot_carry() {
         host_refusal(&HostRule::Wildcard(long.as_str().into())),
         Some(RequestError::HostTooLong)
     );
+}
+
+#[test]
+fn explain_lists_every_matching_rule_of_the_level_best_first() {
+    use crate::{HttpIngressPath, Ingress, IngressBackend, TableOptions, canonicalize_path};
+    let backend = || IngressBackend::service("web", 80);
+    let table = RouteTable::from_ingresses(
+        [
+            Ingress::new("default", "a").with_rule(
+                Some("a.com"),
+                [
+                    HttpIngressPath::prefix("/", backend()),
+                    HttpIngressPath::prefix("/x", backend()),
+                    HttpIngressPath::exact("/x/y", backend()),
+                    HttpIngressPath::prefix("/x/y", backend()),
+                    HttpIngressPath::prefix("/z", backend()),
+                ],
+            ),
+            Ingress::new("default", "b").with_rule(None, [HttpIngressPath::prefix("/", backend())]),
+        ],
+        &TableOptions::default(),
+    );
+    let host = RequestHost::Name("a.com".into());
+    let path = canonicalize_path("/x/y", &PathOptions::default()).unwrap();
+    let why = table.explain(&host, &path);
+    let found: Vec<_> = why
+        .matching
+        .iter()
+        .map(|t| t.matched().rule().unwrap().to_string())
+        .collect();
+    assert_eq!(
+        found,
+        [r#"Exact "/x/y""#, r#"Prefix "/x/y""#, r#"Prefix "/x""#, r#"Prefix "/""#]
+    );
+    assert_eq!(why.level, Some(HostRule::Exact("a.com".into())));
+    assert!(Arc::ptr_eq(why.served_by.unwrap(), why.matching[0]));
+    let none = table.explain(&RequestHost::Name("b.com".into()), &path);
+    assert_eq!(none.level, Some(HostRule::Any));
+    assert_eq!(none.matching.len(), 1);
 }

@@ -20,6 +20,7 @@ fn p2_refused_bytes_and_forms() {
     check(
         &[
             ("/a#b", Err(RequestError::InvalidPathByte(b'#'))),
+            ("/a?b", Err(RequestError::InvalidPathByte(b'?'))),
             ("/a b", Err(RequestError::InvalidPathByte(b' '))),
             ("/a\\b", Err(RequestError::InvalidPathByte(b'\\'))),
             ("/a\0b", Err(RequestError::InvalidPathByte(0))),

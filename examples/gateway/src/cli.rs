@@ -1,0 +1,73 @@
+//! Command-line arguments.
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+/// A gateway with Kubernetes Ingress semantics.
+#[derive(Debug, Parser)]
+#[command(name = "ingress-gateway", version, about)]
+pub(crate) struct Cli {
+    #[command(subcommand)]
+    pub(crate) command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub(crate) enum Command {
+    /// Report rejected objects, conflicts, rules that can never match and
+    /// Ingresses of other classes; exit 1 if any object was rejected or any
+    /// file failed to parse.
+    Check(CheckArgs),
+    /// Answer which backend requests would reach, and why, as JSON lines.
+    Route(RouteArgs),
+}
+
+/// Where the manifests are and which Ingresses are ours.
+#[derive(Debug, Args)]
+pub(crate) struct Source {
+    /// A manifest file, or a directory read recursively (*.yaml, *.yml, *.json).
+    #[arg(long, value_name = "PATH")]
+    pub(crate) manifests: PathBuf,
+    /// Our controller name: IngressClasses with this spec.controller are ours.
+    #[arg(long, value_name = "NAME", default_value = ingress_kube::DEFAULT_CONTROLLER)]
+    pub(crate) controller: String,
+    /// Also serve Ingresses that name no class (and no default class is set).
+    #[arg(long)]
+    pub(crate) watch_without_class: bool,
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct CheckArgs {
+    #[command(flatten)]
+    pub(crate) source: Source,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = Format::Text)]
+    pub(crate) format: Format,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub(crate) enum Format {
+    /// One line per finding.
+    Text,
+    /// One JSON document.
+    Json,
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct RouteArgs {
+    #[command(flatten)]
+    pub(crate) source: Source,
+    /// The request's Host header; leave it out for a request without one
+    /// (judged as HTTP/1.0).
+    #[arg(long, requires = "target")]
+    pub(crate) host: Option<String>,
+    /// The request-target as sent on the request line: origin-form
+    /// (`/path?query`), absolute-form (`http://host/path`) or `*`. Without
+    /// it, requests are read from standard input, one JSON object per line:
+    /// {"host": "hello.nginx.com", "target": "/path?q=1"}.
+    #[arg(long)]
+    pub(crate) target: Option<String>,
+    /// The request method (for `*`, only OPTIONS is valid).
+    #[arg(long, default_value = "GET")]
+    pub(crate) method: String,
+}
