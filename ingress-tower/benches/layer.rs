@@ -16,6 +16,7 @@ use std::future::{Future, Ready, ready};
 use std::hint::black_box;
 use std::pin::pin;
 use std::task::{Context, Poll, Waker};
+use std::time::{Duration, Instant};
 
 use bytes::Bytes;
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
@@ -128,6 +129,22 @@ fn layer(c: &mut Criterion) {
             group.bench_function("bare_inner", |b| b.iter(|| run(&mut bare, black_box(&requests))));
             let mut layered = IngressLayer::new(table.clone()).layer(Inner);
             group.bench_function("ingress_layer", |b| b.iter(|| run(&mut layered, black_box(&requests))));
+            // The difference itself, each layered run timed right after a bare
+            // one, so that the machine's drift between the two cancels out.
+            group.bench_function("added_by_layer", |b| {
+                b.iter_custom(|iterations| {
+                    let mut added = Duration::ZERO;
+                    for _ in 0..iterations {
+                        let start = Instant::now();
+                        run(&mut bare, black_box(&requests));
+                        let bare_time = start.elapsed();
+                        let start = Instant::now();
+                        run(&mut layered, black_box(&requests));
+                        added += start.elapsed().saturating_sub(bare_time);
+                    }
+                    added
+                });
+            });
             group.finish();
         }
     }

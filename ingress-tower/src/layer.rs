@@ -14,6 +14,7 @@ pub struct IngressLayer<B = Backend, F = NotFoundText> {
     table: SharedTable<B>,
     fallback: F,
     rewrite_path: bool,
+    record_not_found: bool,
 }
 
 impl<B> IngressLayer<B> {
@@ -23,6 +24,7 @@ impl<B> IngressLayer<B> {
             table,
             fallback: NotFoundText,
             rewrite_path: true,
+            record_not_found: false,
         }
     }
 }
@@ -37,6 +39,7 @@ impl<B, F> IngressLayer<B, F> {
             table: self.table,
             fallback,
             rewrite_path: self.rewrite_path,
+            record_not_found: true,
         }
     }
 
@@ -58,6 +61,7 @@ impl<S, B, F: Clone> Layer<S> for IngressLayer<B, F> {
             fallback: self.fallback.clone(),
             table: self.table.clone(),
             rewrite_path: self.rewrite_path,
+            record_not_found: self.record_not_found,
         }
     }
 }

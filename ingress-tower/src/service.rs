@@ -26,6 +26,9 @@ pub struct Ingress<S, B = Backend, F = NotFoundText> {
     pub(crate) fallback: F,
     pub(crate) table: SharedTable<B>,
     pub(crate) rewrite_path: bool,
+    /// Whether the fallback reads the [`ingress_core::NotFound`] record: not
+    /// the default 404, so no record is made for it.
+    pub(crate) record_not_found: bool,
 }
 
 impl<S, B> Ingress<S, B> {
@@ -36,6 +39,7 @@ impl<S, B> Ingress<S, B> {
             fallback: NotFoundText,
             table,
             rewrite_path: true,
+            record_not_found: false,
         }
     }
 }
@@ -91,7 +95,9 @@ where
                 ResponseFuture::inner(self.inner.call(request))
             }
             Outcome::NotFound(not_found) => {
-                request.extensions_mut().insert(not_found);
+                if self.record_not_found {
+                    request.extensions_mut().insert(not_found);
+                }
                 ResponseFuture::fallback(self.fallback.call(request))
             }
             Outcome::Refused(error) => {

@@ -62,7 +62,7 @@ pub struct HostSources<'a> {
 /// authority, else `:authority`, else `Host`. Every source present must
 /// name the same canonical host, or the request is refused.
 pub fn select_host(sources: &HostSources<'_>) -> Result<RequestHost, RequestError> {
-    select_host_ref(sources).map(HostRef::into_owned)
+    select_host_ref(sources, &|_| false).map(HostRef::into_owned)
 }
 
 /// A canonical host that may still borrow the request's own bytes: the
@@ -92,13 +92,21 @@ impl HostRef<'_> {
     }
 }
 
-fn select_host_ref<'a>(sources: &HostSources<'a>) -> Result<HostRef<'a>, RequestError> {
+/// `known` tells whether some bytes are a name the caller knows to be
+/// canonical (a router's own host names): those skip the byte-by-byte check.
+fn select_host_ref<'a>(sources: &HostSources<'a>, known: &dyn Fn(&[u8]) -> bool) -> Result<HostRef<'a>, RequestError> {
     if let (None, None, HostHeader::One(value)) = (sources.target, sources.pseudo, sources.host)
         && sources.version != HttpVersion::Http2
         && sources.version != HttpVersion::Http3
-        && let Some(name) = already_canonical(value)
     {
-        return Ok(HostRef::Borrowed(name));
+        let canonical = if known(value) {
+            std::str::from_utf8(value).ok()
+        } else {
+            already_canonical(value)
+        };
+        if let Some(name) = canonical {
+            return Ok(HostRef::Borrowed(name));
+        }
     }
     select_host_owned(sources).map(HostRef::Owned)
 }
@@ -292,7 +300,7 @@ pub fn canonicalize_parts(
     path: &str,
     options: &PathOptions,
 ) -> Result<(RequestHost, Option<CanonicalPath>), RequestError> {
-    canonicalize_parts_ref(method, sources, path, options).map(|(host, path)| (host.into_owned(), path))
+    canonicalize_parts_ref(method, sources, path, options, &|_| false).map(|(host, path)| (host.into_owned(), path))
 }
 
 /// [`canonicalize_parts`], keeping the host borrowed where it can.
@@ -301,12 +309,13 @@ pub(crate) fn canonicalize_parts_ref<'a>(
     sources: &HostSources<'a>,
     path: &str,
     options: &PathOptions,
+    known: &dyn Fn(&[u8]) -> bool,
 ) -> Result<(HostRef<'a>, Option<CanonicalPath>), RequestError> {
     let asterisk = path == "*";
     if asterisk && method != "OPTIONS" {
         return Err(RequestError::UnsupportedTargetForm);
     }
-    let host = select_host_ref(sources)?;
+    let host = select_host_ref(sources, known)?;
     let path = if asterisk {
         None
     } else {

@@ -113,10 +113,10 @@ impl Index {
             .unwrap_or("\u{0}")
     }
 
-    fn host_hash(&self, wildcard: bool, name: &str) -> u64 {
+    fn host_hash(&self, wildcard: bool, name: &[u8]) -> u64 {
         let mut hasher = self.state.build_hasher();
         hasher.write_u8(u8::from(wildcard));
-        hasher.write(name.as_bytes());
+        hasher.write(name);
         hasher.finish()
     }
 
@@ -134,10 +134,22 @@ impl Index {
     }
 
     fn find_host(&self, wildcard: bool, name: &str) -> Option<u32> {
+        self.find_host_bytes(wildcard, name.as_bytes())
+    }
+
+    fn find_host_bytes(&self, wildcard: bool, name: &[u8]) -> Option<u32> {
         let hash = self.host_hash(wildcard, name);
         self.hosts
-            .find(hash, |slot| slot.wildcard == wildcard && self.text(slot.name) == name)
+            .find(hash, |slot| {
+                slot.wildcard == wildcard && self.text(slot.name).as_bytes() == name
+            })
             .map(|slot| slot.level)
+    }
+
+    /// The level of `name` if it is, byte for byte, an exact host of some
+    /// rule: then it is also a canonical host name (rule hosts are).
+    pub(crate) fn exact_host(&self, name: &[u8]) -> Option<u32> {
+        self.find_host_bytes(false, name)
     }
 
     fn find_slot(&self, level: u32, exact: bool, path: &str) -> Option<u32> {
@@ -199,7 +211,7 @@ impl Index {
         let level = self.new_level(host);
         let name = self.push_text(name);
         let slot = HostSlot { name, wildcard, level };
-        let hash = self.host_hash(wildcard, self.text(name));
+        let hash = self.host_hash(wildcard, self.text(name).as_bytes());
         let Self { hosts, text, state, .. } = self;
         hosts.insert_unique(hash, slot, |slot| rehash_host(state, text, slot));
         level

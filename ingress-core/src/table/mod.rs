@@ -35,6 +35,7 @@ mod outcome;
 mod report;
 mod target;
 
+use std::cell::Cell;
 use std::sync::Arc;
 
 pub(crate) use build::compile;
@@ -137,6 +138,16 @@ impl<B> RouteTable<B> {
         self.find_name(host.name(), path.as_str())
     }
 
+    /// The entry of `level` for `path`: its best path rule, else its
+    /// default backend (M2: the level decides alone).
+    fn find_in_level(&self, level: u32, path: &str) -> Option<&Arc<RouteTarget<B>>> {
+        let target = self
+            .index
+            .find_path(level, path)
+            .or_else(|| self.index.level(level)?.default)?;
+        self.targets.get(usize::try_from(target).ok()?)
+    }
+
     /// [`find`](Self::find) by host name (`None` for an IP literal or no
     /// host: both use the host-less level, H4).
     fn find_name(&self, host: Option<&str>, path: &str) -> Option<&Arc<RouteTarget<B>>> {
@@ -150,8 +161,7 @@ impl<B> RouteTable<B> {
                 .or_else(|| existing.find_map(|&level| index.level(level)?.default))
         } else {
             // M1/M2: the most specific level decides alone.
-            let level = index.select(host)?;
-            index.find_path(level, path).or_else(|| index.level(level)?.default)
+            return self.find_in_level(index.select(host)?, path);
         };
         self.targets.get(usize::try_from(target?).ok()?)
     }
@@ -204,13 +214,29 @@ impl<B> RouteTable<B> {
     /// apart (see [`canonicalize_parts`](crate::canonicalize_parts)); the
     /// same answers as [`route_request`](Self::route_request).
     pub fn route_parts(&self, method: &str, sources: &HostSources<'_>, path: &str) -> Outcome<B> {
-        let (host, path) = match canonicalize_parts_ref(method, sources, path, &self.options.path) {
+        // A Host header naming one of the table's exact hosts as it is needs
+        // no canonicalising, and its level is then already known.
+        let exact = Cell::new(None);
+        let known = |name: &[u8]| {
+            exact.set(self.index.exact_host(name));
+            exact.get().is_some()
+        };
+        let (host, path) = match canonicalize_parts_ref(method, sources, path, &self.options.path, &known) {
             Ok((host, Some(path))) => (host, path),
             Ok((host, None)) => return self.route_canonical(host.into_owned(), None),
             Err(error) => return Outcome::Refused(error),
         };
-        let Some(target) = self.find_name(host.name(), path.as_str()) else {
-            return self.route_canonical(host.into_owned(), Some(path));
+        let found = match exact.get() {
+            Some(level) if !self.options.fallthrough => self.find_in_level(level, path.as_str()),
+            _ => self.find_name(host.name(), path.as_str()),
+        };
+        let Some(target) = found else {
+            let host = host.into_owned();
+            return Outcome::NotFound(NotFound {
+                level: self.selected_level(&host),
+                host,
+                path: Some(path),
+            });
         };
         // A request for an exact host takes the table's copy of the name.
         let host = match (&host, &target.level) {
