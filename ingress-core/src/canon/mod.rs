@@ -18,6 +18,7 @@ mod path;
 mod request;
 
 pub use error::{Refusal, RequestError};
+pub(crate) use host::already_canonical;
 pub use host::{RequestHost, canonicalize_host};
 pub use path::{CanonicalPath, DEFAULT_MAX_PATH_LENGTH, EncodedSlashes, PathOptions, PathProfile, canonicalize_path};
 pub(crate) use path::{config_path_refusal, normalize_config_path};

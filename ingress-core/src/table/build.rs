@@ -8,7 +8,9 @@
 
 use std::sync::Arc;
 
-use crate::canon::{RequestError, RequestHost, canonicalize_host, config_path_refusal, normalize_config_path};
+use crate::canon::{
+    RequestError, RequestHost, already_canonical, canonicalize_host, config_path_refusal, normalize_config_path,
+};
 use crate::valid::{Backend, HostRule, ValidIngress, ValidPath};
 
 use super::index::Index;
@@ -229,6 +231,14 @@ impl<B, F: FnMut(&Backend) -> B> Compiler<'_, B, F> {
 /// valid rule host can still be one that requests cannot carry, such as a
 /// 64-byte label or the all-numeric `1.2.3`.
 pub(crate) fn host_refusal(host: &HostRule) -> Option<RequestError> {
+    // Most rule hosts are canonical names as they are: no need to build one.
+    let name = match host {
+        HostRule::Any => return None,
+        HostRule::Exact(name) | HostRule::Wildcard(name) => name,
+    };
+    if already_canonical(name.as_bytes()).is_some() {
+        return None;
+    }
     let probe = match host {
         HostRule::Any => return None,
         HostRule::Exact(name) => canonicalize_host(name.as_bytes()),
