@@ -21,6 +21,9 @@
 //!    [`ingress_core::IngressSet`], keeping what a `check` command reports:
 //!    parse errors, duplicates, ignored Ingresses and why, and the source of
 //!    every Ingress.
+//! 5. [`EndpointTable`] resolves each Service backend through the
+//!    Services and EndpointSlices to its ready endpoint addresses, or says
+//!    why there are none (B1-B3), in a table swapped apart from the routes.
 //!
 //! ```
 //! use ingress_core::{HostHeader, HttpVersion, Outcome, RequestHead, TableOptions};
@@ -121,6 +124,7 @@
 
 mod class;
 mod convert;
+mod endpoints;
 mod load;
 mod manifests;
 
@@ -129,5 +133,6 @@ pub use class::{
     IngressClasses, NotOurs, Ours, Selection,
 };
 pub use convert::{DEFAULT_NAMESPACE, convert_ingress, namespace_of};
+pub use endpoints::{EndpointFinding, EndpointProblem, EndpointTable, NoEndpoints, SERVICE_NAME_LABEL};
 pub use load::{Ignored, Loaded, load_set};
 pub use manifests::{Duplicate, Format, ManifestError, Manifests, ObjectId, Skipped, Source, Sourced};

@@ -1,5 +1,6 @@
 //! Command-line arguments.
 
+use std::net::SocketAddr;
 use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
@@ -20,6 +21,17 @@ pub(crate) enum Command {
     Check(CheckArgs),
     /// Answer which backend requests would reach, and why, as JSON lines.
     Route(RouteArgs),
+    /// Serve: a reverse proxy routing by the manifests' Ingresses to the
+    /// ready endpoints of their Services, reloading when the files change.
+    Serve(ServeArgs),
+    /// Serve a copy of nginx's welcome page: the seed scenario's stand-in
+    /// backend where nginx is not installed.
+    #[command(hide = true)]
+    Welcome {
+        /// Where to listen.
+        #[arg(long, value_name = "ADDR")]
+        listen: SocketAddr,
+    },
 }
 
 /// Where the manifests are and which Ingresses are ours.
@@ -70,4 +82,34 @@ pub(crate) struct RouteArgs {
     /// The request method (for `*`, only OPTIONS is valid).
     #[arg(long, default_value = "GET")]
     pub(crate) method: String,
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct ServeArgs {
+    #[command(flatten)]
+    pub(crate) source: Source,
+    /// Where to serve routed traffic (HTTP/1.1 and HTTP/2 cleartext).
+    #[arg(long, value_name = "ADDR")]
+    pub(crate) listen: SocketAddr,
+    /// Where to serve /healthz, /readyz, /metrics and /routes.
+    #[arg(long, value_name = "ADDR")]
+    pub(crate) admin_listen: Option<SocketAddr>,
+    /// Worker threads (default: one per core).
+    #[arg(long)]
+    pub(crate) workers: Option<usize>,
+    /// How often to look for changed manifest files.
+    #[arg(long, default_value_t = 1000, value_name = "MS")]
+    pub(crate) reload_interval_ms: u64,
+    /// Longest wait for an upstream's response headers, then 504.
+    #[arg(long, default_value_t = 30_000, value_name = "MS")]
+    pub(crate) upstream_timeout_ms: u64,
+    /// Longest wait to connect to an upstream, then 502.
+    #[arg(long, default_value_t = 5_000, value_name = "MS")]
+    pub(crate) connect_timeout_ms: u64,
+    /// Longest wait for a client's request headers.
+    #[arg(long, default_value_t = 10_000, value_name = "MS")]
+    pub(crate) header_read_timeout_ms: u64,
+    /// Longest wait for requests in flight at shutdown.
+    #[arg(long, default_value_t = 10_000, value_name = "MS")]
+    pub(crate) shutdown_timeout_ms: u64,
 }

@@ -14,6 +14,7 @@ mod cli;
 mod loading;
 mod reason;
 mod route;
+mod serve;
 
 use std::process::ExitCode;
 
@@ -24,6 +25,8 @@ fn main() -> ExitCode {
     let result = match cli.command {
         cli::Command::Check(args) => check::run(&args),
         cli::Command::Route(args) => route::run(&args),
+        cli::Command::Serve(args) => serve::run(&args),
+        cli::Command::Welcome { listen } => serve::welcome(listen),
     };
     match result {
         Ok(code) => code,

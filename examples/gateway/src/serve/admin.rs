@@ -1,0 +1,75 @@
+//! The admin listener: health, readiness, metrics, the live table.
+
+use std::convert::Infallible;
+use std::sync::Arc;
+use std::sync::atomic::Ordering;
+
+use bytes::Bytes;
+use http::header::{self, HeaderValue};
+use http::{Request, Response, StatusCode};
+use http_body_util::Full;
+use hyper::body::Incoming;
+use ingress_core::Matched;
+use serde_json::json;
+
+use super::state::Gateway;
+
+pub(crate) async fn answer(
+    gateway: Arc<Gateway>,
+    request: Request<Incoming>,
+) -> Result<Response<Full<Bytes>>, Infallible> {
+    let (status, content_type, body) = match request.uri().path() {
+        "/healthz" => (StatusCode::OK, "text/plain", "ok\n".to_owned()),
+        "/readyz" if gateway.ready.load(Ordering::Acquire) => (StatusCode::OK, "text/plain", "ready\n".to_owned()),
+        "/readyz" => (
+            StatusCode::SERVICE_UNAVAILABLE,
+            "text/plain",
+            "no routing table yet\n".to_owned(),
+        ),
+        "/metrics" => (
+            StatusCode::OK,
+            "application/openmetrics-text; version=1.0.0; charset=utf-8",
+            gateway.metrics.encode(),
+        ),
+        "/routes" => (StatusCode::OK, "application/json", routes(&gateway)),
+        _ => (
+            StatusCode::NOT_FOUND,
+            "text/plain",
+            "not found: try /healthz, /readyz, /metrics, /routes\n".to_owned(),
+        ),
+    };
+    let mut response = Response::new(Full::new(Bytes::from(body)));
+    *response.status_mut() = status;
+    response
+        .headers_mut()
+        .insert(header::CONTENT_TYPE, HeaderValue::from_static(content_type));
+    Ok(response)
+}
+
+/// The live table and its diagnostics, as JSON.
+fn routes(gateway: &Gateway) -> String {
+    let table = gateway.routes.load();
+    let upstreams = gateway.upstreams.load();
+    let routes: Vec<_> = table
+        .targets()
+        .iter()
+        .map(|target| {
+            let (path, path_type) = match target.matched() {
+                Matched::Rule(rule) => (Some(rule.path.to_string()), Some(rule.path_type.as_str())),
+                Matched::DefaultBackend => (None, None),
+            };
+            json!({
+                "host": target.level().to_string(),
+                "path": path,
+                "pathType": path_type,
+                "defaultBackend": path.is_none(),
+                "ingress": target.ingress().to_string(),
+                "backend": target.backend().to_string(),
+                "endpoints": upstreams.describe(target.backend()),
+            })
+        })
+        .collect();
+    let diagnostics: Vec<String> = table.report().diagnostics().iter().map(ToString::to_string).collect();
+    let body = json!({"version": table.version(), "routes": routes, "diagnostics": diagnostics});
+    format!("{body:#}\n")
+}

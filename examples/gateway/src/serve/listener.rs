@@ -1,0 +1,97 @@
+//! Accepting connections, and letting them finish at shutdown.
+
+use std::convert::Infallible;
+use std::future::Future;
+use std::sync::Arc;
+
+use http_body_util::BodyExt as _;
+use hyper::body::Incoming;
+use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
+use hyper_util::server::conn::auto;
+use hyper_util::server::graceful::GracefulShutdown;
+use ingress_tower::IngressLayer;
+use tokio::net::TcpListener;
+use tower::{Layer as _, ServiceExt as _};
+
+use super::metrics::RequestLabels;
+use super::proxy::{AnsweredBy, ClientAddr, Proxy};
+use super::state::Gateway;
+
+/// Serves the routed traffic until `shutdown` completes, then stops
+/// accepting and waits (boundedly) for the requests in flight.
+pub(crate) async fn serve(gateway: Arc<Gateway>, listener: TcpListener, shutdown: impl Future<Output = ()>) {
+    let stack = IngressLayer::new(gateway.routes.clone()).layer(Proxy::new(Arc::clone(&gateway)));
+    let mut builder = auto::Builder::new(TokioExecutor::new());
+    builder
+        .http1()
+        .timer(TokioTimer::new())
+        .header_read_timeout(gateway.settings.header_read_timeout);
+    let graceful = GracefulShutdown::new();
+    tokio::pin!(shutdown);
+    loop {
+        let (stream, peer) = tokio::select! {
+            accepted = listener.accept() => match accepted {
+                Ok(accepted) => accepted,
+                Err(error) => {
+                    tracing::warn!(%error, "accept failed");
+                    continue;
+                }
+            },
+            () = &mut shutdown => break,
+        };
+        let _ = stream.set_nodelay(true);
+        let stack = stack.clone();
+        let gateway = Arc::clone(&gateway);
+        let service = hyper::service::service_fn(move |mut request: http::Request<Incoming>| {
+            request.extensions_mut().insert(ClientAddr(peer));
+            let stack = stack.clone();
+            let gateway = Arc::clone(&gateway);
+            async move {
+                let response = stack.oneshot(request).await?;
+                let ingress = response
+                    .extensions()
+                    .get::<AnsweredBy>()
+                    .map(|a| a.0.to_string())
+                    .unwrap_or_default();
+                let labels = RequestLabels {
+                    ingress,
+                    status: response.status().as_u16(),
+                };
+                gateway.metrics.requests.get_or_create(&labels).inc();
+                Ok::<_, Infallible>(response.map(|body| body.boxed()))
+            }
+        });
+        let connection = builder
+            .serve_connection_with_upgrades(TokioIo::new(stream), service)
+            .into_owned();
+        let connection = graceful.watch(connection);
+        tokio::spawn(async move {
+            if let Err(error) = connection.await {
+                tracing::debug!(%error, "connection ended");
+            }
+        });
+    }
+    drop(listener);
+    tracing::info!("shutting down: no new connections; finishing requests in flight");
+    match tokio::time::timeout(gateway.settings.shutdown_timeout, graceful.shutdown()).await {
+        Ok(()) => tracing::info!("all connections finished"),
+        Err(_) => tracing::warn!("shutdown bound reached; closing the connections left"),
+    }
+}
+
+/// Serves the admin endpoints until the process ends.
+pub(crate) async fn serve_admin(gateway: Arc<Gateway>, listener: TcpListener) {
+    loop {
+        let Ok((stream, _)) = listener.accept().await else {
+            continue;
+        };
+        let gateway = Arc::clone(&gateway);
+        tokio::spawn(async move {
+            let service =
+                hyper::service::service_fn(move |request| super::admin::answer(Arc::clone(&gateway), request));
+            let _ = hyper::server::conn::http1::Builder::new()
+                .serve_connection(TokioIo::new(stream), service)
+                .await;
+        });
+    }
+}

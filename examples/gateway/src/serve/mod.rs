@@ -1,0 +1,136 @@
+//! `ingress-gateway serve`: a reverse proxy with Ingress semantics.
+//!
+//! Manifests in (re-read when they change), two tables out: routes (the
+//! ingress-core table, behind the ingress-tower layer) and endpoints (ready
+//! addresses per backend), each swapped on its own (B2). Every request is
+//! routed by the layer, then forwarded by [`proxy`] to a ready endpoint of
+//! its backend, round robin.
+
+mod admin;
+mod headers;
+mod listener;
+mod metrics;
+mod proxy;
+mod reload;
+mod state;
+mod tunnel;
+mod upstreams;
+
+use std::process::ExitCode;
+use std::sync::Arc;
+use std::time::Duration;
+
+use anyhow::Context as _;
+use ingress_kube::ClassSelector;
+use tokio::net::TcpListener;
+
+use crate::cli::ServeArgs;
+use state::{Gateway, Settings};
+
+pub(crate) fn run(args: &ServeArgs) -> anyhow::Result<ExitCode> {
+    let colors = std::io::IsTerminal::is_terminal(&std::io::stderr());
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    tracing_subscriber::fmt()
+        .with_writer(std::io::stderr)
+        .with_ansi(colors)
+        .with_env_filter(filter)
+        .init();
+    let mut runtime = tokio::runtime::Builder::new_multi_thread();
+    if let Some(workers) = args.workers {
+        runtime.worker_threads(workers);
+    }
+    runtime.enable_all().build()?.block_on(serve(args))?;
+    Ok(ExitCode::SUCCESS)
+}
+
+async fn serve(args: &ServeArgs) -> anyhow::Result<()> {
+    let settings = Settings {
+        upstream_timeout: Duration::from_millis(args.upstream_timeout_ms),
+        connect_timeout: Duration::from_millis(args.connect_timeout_ms),
+        header_read_timeout: Duration::from_millis(args.header_read_timeout_ms),
+        shutdown_timeout: Duration::from_millis(args.shutdown_timeout_ms),
+    };
+    let gateway = Gateway::new(settings);
+    let selector =
+        ClassSelector::new(args.source.controller.as_str()).with_watch_without_class(args.source.watch_without_class);
+    let mut reloader = reload::Reloader::new(args.source.manifests.clone(), selector);
+    reloader
+        .load(&gateway, false)
+        .with_context(|| format!("cannot read manifests at {}", args.source.manifests.display()))?;
+
+    let listener = TcpListener::bind(args.listen)
+        .await
+        .with_context(|| format!("cannot listen on {}", args.listen))?;
+    announce("listening on", &listener)?;
+    if let Some(admin) = args.admin_listen {
+        let admin = TcpListener::bind(admin)
+            .await
+            .with_context(|| format!("cannot listen on {admin}"))?;
+        announce("admin on", &admin)?;
+        tokio::spawn(listener::serve_admin(Arc::clone(&gateway), admin));
+    }
+    tokio::spawn(reloader.watch(Arc::clone(&gateway), Duration::from_millis(args.reload_interval_ms)));
+    listener::serve(gateway, listener, shutdown_signal()).await;
+    Ok(())
+}
+
+/// The seed scenario's stand-in for nginx: every request gets a copy of the
+/// nginx welcome page. Not a gateway feature; a demo aid.
+pub(crate) fn welcome(listen: std::net::SocketAddr) -> anyhow::Result<ExitCode> {
+    const PAGE: &str = "<!DOCTYPE html>\n<html>\n<head><title>Welcome to nginx!</title></head>\n<body>\n<h1>Welcome to nginx!</h1>\n<p>This is ingress-gateway's stand-in for nginx, serving the seed scenario where nginx is not installed.</p>\n</body>\n</html>\n";
+    let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
+    runtime.block_on(async {
+        let listener = TcpListener::bind(listen).await?;
+        loop {
+            let (stream, _) = listener.accept().await?;
+            tokio::spawn(async move {
+                let service = hyper::service::service_fn(|_request| async {
+                    let mut response =
+                        http::Response::new(http_body_util::Full::new(bytes::Bytes::from_static(PAGE.as_bytes())));
+                    response
+                        .headers_mut()
+                        .insert(http::header::CONTENT_TYPE, http::HeaderValue::from_static("text/html"));
+                    Ok::<_, std::convert::Infallible>(response)
+                });
+                let _ = hyper::server::conn::http1::Builder::new()
+                    .serve_connection(hyper_util::rt::TokioIo::new(stream), service)
+                    .await;
+            });
+        }
+    })
+}
+
+/// Prints where a listener is, on standard output, for scripts and tests
+/// that asked for port 0.
+fn announce(what: &str, listener: &TcpListener) -> anyhow::Result<()> {
+    let address = listener.local_addr()?;
+    tracing::info!(%address, "{what}");
+    #[allow(clippy::print_stdout)]
+    {
+        println!("{what} {address}");
+    }
+    Ok(())
+}
+
+/// Ctrl-C or SIGTERM.
+async fn shutdown_signal() {
+    let interrupt = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut signal) => {
+                signal.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        () = interrupt => {}
+        () = terminate => {}
+    }
+}

@@ -1,0 +1,60 @@
+//! What every part of the running gateway shares.
+
+use std::sync::Arc;
+use std::sync::atomic::AtomicBool;
+use std::time::Duration;
+
+use arc_swap::ArcSwap;
+use hyper::body::Incoming;
+use hyper_util::client::legacy::Client;
+use hyper_util::client::legacy::connect::HttpConnector;
+use hyper_util::rt::TokioExecutor;
+use ingress_core::{Backend, SharedTable};
+
+use super::metrics::Metrics;
+use super::upstreams::Upstreams;
+
+/// Timeouts and limits.
+#[derive(Debug, Clone)]
+pub(crate) struct Settings {
+    /// Longest wait for an upstream's response headers (504 after).
+    pub(crate) upstream_timeout: Duration,
+    /// Longest wait for a TCP connection to an upstream (502 after).
+    pub(crate) connect_timeout: Duration,
+    /// Longest wait for a client's request headers.
+    pub(crate) header_read_timeout: Duration,
+    /// Longest wait for in-flight requests at shutdown.
+    pub(crate) shutdown_timeout: Duration,
+}
+
+/// The live state: routes and endpoints, each swapped on its own (B2).
+pub(crate) struct Gateway {
+    /// Routes to backend keys; rebuilt only when Ingresses change.
+    pub(crate) routes: SharedTable<Backend>,
+    /// Ready endpoints per backend key; swapped without touching routes.
+    pub(crate) upstreams: ArcSwap<Upstreams>,
+    pub(crate) client: Client<HttpConnector, Incoming>,
+    pub(crate) metrics: Metrics,
+    /// Set once the first table is published.
+    pub(crate) ready: AtomicBool,
+    pub(crate) settings: Settings,
+}
+
+impl Gateway {
+    pub(crate) fn new(settings: Settings) -> Arc<Self> {
+        let mut connector = HttpConnector::new();
+        connector.set_connect_timeout(Some(settings.connect_timeout));
+        connector.set_nodelay(true);
+        let client = Client::builder(TokioExecutor::new())
+            .pool_idle_timeout(Duration::from_secs(30))
+            .build(connector);
+        Arc::new(Self {
+            routes: SharedTable::default(),
+            upstreams: ArcSwap::from_pointee(Upstreams::default()),
+            client,
+            metrics: Metrics::new(),
+            ready: AtomicBool::new(false),
+            settings,
+        })
+    }
+}
