@@ -16,7 +16,7 @@ use arbitrary::{Arbitrary, Result, Unstructured};
 use ingress_core::reference::ReferenceMatch;
 use ingress_core::{
     Backend, HostHeader, HostSources, HttpIngressPath, HttpIngressRuleValue, HttpVersion, Ingress, IngressBackend,
-    IngressRule, Matched, RequestError, RequestHost, RouteTarget, select_host,
+    IngressRule, RequestError, RequestHost, RouteTarget, select_host,
 };
 
 use crate::options::FuzzOptions;
@@ -288,12 +288,5 @@ impl SmallRequest {
 
 /// A table entry in the reference matcher's terms, for comparison.
 pub fn as_reference(target: &RouteTarget<Backend>) -> ReferenceMatch {
-    ReferenceMatch {
-        ingress: target.ingress().clone(),
-        rule: match target.matched() {
-            Matched::Rule(rule) => Some((rule.rule_index, rule.path_index)),
-            Matched::DefaultBackend => None,
-        },
-        backend: target.backend().clone(),
-    }
+    ReferenceMatch::of(target)
 }

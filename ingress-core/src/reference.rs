@@ -29,7 +29,7 @@ use std::time::SystemTime;
 
 use crate::canon::{RequestHost, normalize_config_path};
 use crate::key::ObjectKey;
-use crate::table::{MatchKind, TableOptions};
+use crate::table::{MatchKind, RouteTarget, TableOptions};
 use crate::valid::{Backend, HostRule, ValidIngress};
 
 fn to_u32(index: usize) -> u32 {
@@ -56,6 +56,17 @@ pub struct ReferenceMatch {
     pub rule: Option<(u32, u32)>,
     /// The backend.
     pub backend: Backend,
+}
+
+impl ReferenceMatch {
+    /// A table entry in the reference matcher's terms, to compare the two.
+    pub fn of(target: &RouteTarget<Backend>) -> Self {
+        Self {
+            ingress: target.ingress().clone(),
+            rule: target.matched().rule().map(|rule| (rule.rule_index, rule.path_index)),
+            backend: target.backend().clone(),
+        }
+    }
 }
 
 impl<'a> ReferenceMatcher<'a> {

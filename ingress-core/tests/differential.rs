@@ -7,8 +7,8 @@ use std::time::{Duration, SystemTime};
 use ingress_core::reference::{ReferenceMatch, ReferenceMatcher};
 use ingress_core::{
     EncodedSlashes, HostHeader, HostSources, HttpIngressPath, HttpVersion, ImplementationSpecific, Ingress,
-    IngressBackend, IngressRule, IngressSet, Matched, PathOptions, PathProfile, RequestHost, RouteTable, RouteTarget,
-    TableOptions, canonicalize_path, select_host,
+    IngressBackend, IngressRule, IngressSet, PathOptions, PathProfile, RequestHost, RouteTable, TableOptions,
+    canonicalize_path, select_host,
 };
 use proptest::prelude::*;
 use proptest::sample::select;
@@ -121,17 +121,6 @@ fn request_host(host: Option<&str>) -> RequestHost {
     select_host(&sources).expect("request hosts in the pool are valid")
 }
 
-fn as_reference(target: &RouteTarget<ingress_core::Backend>) -> ReferenceMatch {
-    ReferenceMatch {
-        ingress: target.ingress().clone(),
-        rule: match target.matched() {
-            Matched::Rule(rule) => Some((rule.rule_index, rule.path_index)),
-            Matched::DefaultBackend => None,
-        },
-        backend: target.backend().clone(),
-    }
-}
-
 proptest! {
     #![proptest_config(ProptestConfig::with_cases(2000))]
 
@@ -151,7 +140,7 @@ proptest! {
         for (host, path) in requests {
             let host = request_host(host);
             let Ok(path) = canonicalize_path(&path, &options.path) else { continue };
-            let fast = table.find(&host, &path).map(|t| as_reference(t));
+            let fast = table.find(&host, &path).map(|t| ReferenceMatch::of(t));
             let slow = reference.route(&host, path.as_str());
             prop_assert_eq!(fast, slow, "host {:?} path {:?}", host, path);
         }
