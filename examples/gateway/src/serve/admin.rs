@@ -13,6 +13,7 @@ use ingress_core::Matched;
 use serde_json::json;
 
 use super::state::Gateway;
+use super::upstreams::Target;
 
 pub(crate) async fn answer(
     gateway: Arc<Gateway>,
@@ -49,7 +50,6 @@ pub(crate) async fn answer(
 /// The live table and its diagnostics, as JSON.
 fn routes(gateway: &Gateway) -> String {
     let table = gateway.routes.load();
-    let upstreams = gateway.upstreams.load();
     let routes: Vec<_> = table
         .targets()
         .iter()
@@ -65,7 +65,10 @@ fn routes(gateway: &Gateway) -> String {
                 "defaultBackend": path.is_none(),
                 "ingress": target.ingress().to_string(),
                 "backend": target.backend().to_string(),
-                "endpoints": upstreams.describe(target.backend()),
+                "endpoints": match target.backend() {
+                    Target::Service(upstream) => upstream.describe(),
+                    Target::Unserved(_) => json!({"unavailable": "resource backends are not served"}),
+                },
             })
         })
         .collect();

@@ -58,9 +58,18 @@ pub(crate) fn remove_hop_by_hop(headers: &mut HeaderMap, upgrade: bool) {
 pub(crate) fn add_forwarded(headers: &mut HeaderMap, client: IpAddr, host: Option<HeaderValue>) {
     let forwarded_for = HeaderName::from_static("x-forwarded-for");
     let client = client.to_string();
-    let list = match headers.get(&forwarded_for).and_then(|value| value.to_str().ok()) {
-        Some(earlier) if !earlier.is_empty() => format!("{earlier}, {client}"),
-        _ => client,
+    // Several lines of a list header are one list.
+    let earlier: Vec<&str> = headers
+        .get_all(&forwarded_for)
+        .iter()
+        .filter_map(|value| value.to_str().ok())
+        .map(str::trim)
+        .filter(|value| !value.is_empty())
+        .collect();
+    let list = if earlier.is_empty() {
+        client
+    } else {
+        format!("{}, {client}", earlier.join(", "))
     };
     if let Ok(value) = HeaderValue::from_str(&list) {
         headers.insert(forwarded_for, value);
@@ -118,6 +127,16 @@ mod tests {
         assert_eq!(map.get("connection").unwrap(), "upgrade");
         assert_eq!(map.get("upgrade").unwrap(), "websocket");
         assert!(map.contains_key("sec-websocket-key"));
+    }
+
+    #[test]
+    fn forwarded_for_joins_every_line() {
+        let mut map = HeaderMap::new();
+        map.append("x-forwarded-for", HeaderValue::from_static("10.0.0.1"));
+        map.append("x-forwarded-for", HeaderValue::from_static("10.0.0.2"));
+        add_forwarded(&mut map, "127.0.0.1".parse().unwrap(), None);
+        assert_eq!(map.get("x-forwarded-for").unwrap(), "10.0.0.1, 10.0.0.2, 127.0.0.1");
+        assert!(!map.contains_key("x-forwarded-host"));
     }
 
     #[test]

@@ -1,7 +1,5 @@
 //! The gateway's Prometheus metrics.
 
-use std::sync::Mutex;
-
 use prometheus_client::encoding::EncodeLabelSet;
 use prometheus_client::encoding::text::encode;
 use prometheus_client::metrics::counter::Counter;
@@ -33,9 +31,6 @@ pub(crate) struct Metrics {
     pub(crate) table_routes: Gauge,
     pub(crate) rejected_objects: Gauge,
     pub(crate) backend_endpoints: Family<BackendLabels, Gauge>,
-    /// Serialises rewrites of `backend_endpoints` (cleared and refilled on
-    /// each endpoints swap).
-    pub(crate) endpoints_lock: Mutex<()>,
 }
 
 impl Metrics {
@@ -81,7 +76,6 @@ impl Metrics {
             table_routes,
             rejected_objects,
             backend_endpoints,
-            endpoints_lock: Mutex::new(()),
         }
     }
 

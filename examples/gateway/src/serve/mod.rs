@@ -56,7 +56,7 @@ async fn serve(args: &ServeArgs) -> anyhow::Result<()> {
         ClassSelector::new(args.source.controller.as_str()).with_watch_without_class(args.source.watch_without_class);
     let mut reloader = reload::Reloader::new(args.source.manifests.clone(), selector);
     reloader
-        .load(&gateway, false)
+        .load(&gateway, true)
         .with_context(|| format!("cannot read manifests at {}", args.source.manifests.display()))?;
 
     let listener = TcpListener::bind(args.listen)

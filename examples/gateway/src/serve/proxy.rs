@@ -14,12 +14,13 @@ use http::{Request, Response, StatusCode, Uri, Version};
 use http_body_util::combinators::BoxBody;
 use http_body_util::{BodyExt as _, Full};
 use hyper::body::Incoming;
-use ingress_core::{Backend, ObjectKey, Route};
+use ingress_core::{ObjectKey, Route};
 use tower::Service;
 
 use super::headers::{add_forwarded, is_upgrade, remove_hop_by_hop};
 use super::state::Gateway;
 use super::tunnel::tunnel;
+use super::upstreams::Target;
 
 /// Errors of a response body, boxed.
 pub(crate) type BoxError = Box<dyn std::error::Error + Send + Sync>;
@@ -72,14 +73,14 @@ pub(crate) fn text(status: StatusCode, text: impl Into<Bytes>) -> Response<Proxy
 }
 
 async fn forward(gateway: &Gateway, mut request: Request<Incoming>) -> Response<ProxyBody> {
-    let Some(route) = request.extensions_mut().remove::<Route>() else {
+    let Some(route) = request.extensions_mut().remove::<Route<Target>>() else {
         return text(
             StatusCode::SERVICE_UNAVAILABLE,
             "503 Service Unavailable: the request was not routed\n",
         );
     };
     let mut response = match route.backend() {
-        Backend::Service(service) => match gateway.upstreams.load().pick(service) {
+        Target::Service(upstream) => match upstream.pick() {
             Ok(endpoint) => send(gateway, request, endpoint, &route).await,
             // B3: no ready endpoint answers 503, never another backend.
             Err(why) => text(
@@ -88,12 +89,9 @@ async fn forward(gateway: &Gateway, mut request: Request<Incoming>) -> Response<
             ),
         },
         // M9: resource backends are carried, not served.
-        _ => text(
+        Target::Unserved(what) => text(
             StatusCode::SERVICE_UNAVAILABLE,
-            format!(
-                "503 Service Unavailable: {} is a resource backend, which this gateway does not serve\n",
-                route.backend()
-            ),
+            format!("503 Service Unavailable: {what} is a resource backend, which this gateway does not serve\n"),
         ),
     };
     response.extensions_mut().insert(AnsweredBy(route.ingress().clone()));
@@ -105,7 +103,7 @@ async fn send(
     gateway: &Gateway,
     mut request: Request<Incoming>,
     endpoint: SocketAddr,
-    route: &Route,
+    route: &Route<Target>,
 ) -> Response<ProxyBody> {
     let upgrade = is_upgrade(request.headers());
     let downstream_upgrade = upgrade.then(|| hyper::upgrade::on(&mut request));

@@ -1,5 +1,6 @@
 //! Manifests in, tables out, again whenever the files change.
 
+use std::collections::BTreeSet;
 use std::collections::hash_map::DefaultHasher;
 use std::hash::{Hash as _, Hasher as _};
 use std::path::{Path, PathBuf};
@@ -7,8 +8,8 @@ use std::sync::Arc;
 use std::sync::atomic::Ordering;
 use std::time::{Duration, Instant};
 
-use ingress_core::{IngressSet, Published, TableOptions};
-use ingress_kube::{ClassSelector, Loaded, Manifests};
+use ingress_core::{Backend, IngressSet, Published, RouteTable, TableOptions};
+use ingress_kube::{ClassSelector, EndpointTable, Loaded, Manifests};
 
 use super::state::Gateway;
 use super::upstreams::Upstreams;
@@ -18,7 +19,13 @@ pub(crate) struct Reloader {
     selector: ClassSelector,
     /// Keeps the last valid version of each Ingress across reloads (V8).
     set: IngressSet,
-    /// A fingerprint of the files' names, sizes and times at the last load.
+    /// The table of the current set, to backend keys.
+    table: RouteTable<Backend>,
+    /// The backend slots the routes lead to.
+    upstreams: Upstreams,
+    /// Files that did not parse at the last accepted load.
+    broken: BTreeSet<PathBuf>,
+    /// The files' fingerprint at the last load.
     stamp: u64,
 }
 
@@ -28,50 +35,70 @@ impl Reloader {
             path,
             selector,
             set: IngressSet::new(),
+            table: RouteTable::default(),
+            upstreams: Upstreams::default(),
+            broken: BTreeSet::new(),
             stamp: 0,
         }
     }
 
-    /// Loads the manifests and publishes new tables. With `keep_last_good`,
-    /// files that fail to parse change nothing (the last good tables stay);
-    /// on the first load there is nothing to keep, and what parsed is served.
-    pub(crate) fn load(&mut self, gateway: &Gateway, keep_last_good: bool) -> anyhow::Result<()> {
+    /// Loads the manifests and publishes what changed. A file that stops
+    /// parsing changes nothing (the last good tables stay, with the reason
+    /// logged); files that did not parse before are no reason to refuse,
+    /// since their objects are not served anyway. The first load serves
+    /// whatever parsed.
+    pub(crate) fn load(&mut self, gateway: &Gateway, first: bool) -> anyhow::Result<()> {
         let started = Instant::now();
         self.stamp = stamp(&self.path);
         let manifests = Manifests::load(&self.path)?;
+        let broken: BTreeSet<PathBuf> = manifests.errors().iter().map(|e| e.path().to_path_buf()).collect();
         for error in manifests.errors() {
             tracing::error!(%error, "manifest does not parse");
         }
-        if keep_last_good && !manifests.errors().is_empty() {
-            anyhow::bail!(
-                "{} manifest errors; the last good routes stay",
-                manifests.errors().len()
-            );
+        let newly_broken = broken.difference(&self.broken).count();
+        if !first && newly_broken > 0 {
+            anyhow::bail!("{newly_broken} files no longer parse; the last good routes stay");
         }
+        self.broken = broken;
         let loaded = Loaded::new(manifests, &self.selector);
         for ignored in loaded.ignored() {
             tracing::debug!(%ignored, "not ours");
         }
+        let before = first.then(IngressSet::new).unwrap_or_else(|| self.set.clone());
         self.set.sync(loaded.ingresses());
-        let table = self.set.compile(&TableOptions::default());
-        for diagnostic in table.report().diagnostics() {
-            tracing::warn!(%diagnostic, "manifest problem");
+        let ingresses_changed = first || self.set != before;
+        if ingresses_changed {
+            self.table = self.set.compile(&TableOptions::default());
+            for diagnostic in self.table.report().diagnostics() {
+                tracing::warn!(%diagnostic, "manifest problem");
+            }
         }
-        let routes = table.len();
-        let rejected = table.report().rejections().count();
+        // Endpoints first, routes after: a request routed by either table
+        // finds its backend's endpoints.
+        let endpoints = EndpointTable::from_manifests(loaded.manifests());
+        for finding in endpoints.findings() {
+            tracing::debug!(%finding, "endpoints");
+        }
+        self.upstreams
+            .refresh(&endpoints, self.table.targets().iter().map(|target| target.backend()));
         let metrics = &gateway.metrics;
+        self.upstreams.record(metrics);
+        let version = if ingresses_changed {
+            let upstreams = &self.upstreams;
+            let routed = self.table.map_backends(|backend| upstreams.target(backend));
+            match gateway.routes.publish(routed) {
+                Published::New { version } | Published::Unchanged { version } => version,
+            }
+        } else {
+            gateway.routes.version()
+        };
+        let routes = self.table.len();
+        let rejected = self.table.report().rejections().count();
         metrics.table_builds.inc();
         metrics.table_routes.set(i64::try_from(routes).unwrap_or(i64::MAX));
         metrics
             .rejected_objects
             .set(i64::try_from(rejected).unwrap_or(i64::MAX));
-        let upstreams = Upstreams::new(loaded.manifests(), &table);
-        let version = match gateway.routes.publish(table) {
-            Published::New { version } | Published::Unchanged { version } => version,
-        };
-        let endpoints = upstreams.endpoint_count();
-        upstreams.record(metrics);
-        gateway.upstreams.store(Arc::new(upstreams));
         metrics.table_build_seconds.observe(started.elapsed().as_secs_f64());
         gateway.ready.store(true, Ordering::Release);
         tracing::info!(
@@ -79,35 +106,53 @@ impl Reloader {
             routes,
             rejected,
             ignored = loaded.ignored().len(),
-            endpoints,
+            endpoints = self.upstreams.endpoint_count(),
+            ingresses_changed,
             millis = started.elapsed().as_millis(),
             "manifests loaded"
         );
         Ok(())
     }
 
-    /// Checks the files every `interval` and reloads after each change.
+    /// Checks the files every `interval` and reloads after each change, once
+    /// the files have stayed the same for one interval (so that a file being
+    /// written is not read half way).
     pub(crate) async fn watch(mut self, gateway: Arc<Gateway>, interval: Duration) {
         let mut ticks = tokio::time::interval(interval);
+        let mut settling = None;
         loop {
             ticks.tick().await;
-            if stamp(&self.path) == self.stamp {
+            let now = stamp(&self.path);
+            if now == self.stamp {
+                settling = None;
                 continue;
             }
-            if let Err(error) = self.load(&gateway, true) {
+            if settling != Some(now) {
+                settling = Some(now);
+                continue;
+            }
+            settling = None;
+            if let Err(error) = self.load(&gateway, false) {
                 tracing::error!(%error, "reload failed");
             }
         }
     }
 }
 
-/// A fingerprint of every manifest file's name, size and modification time.
+/// A fingerprint of every manifest file: name, size, modification and
+/// change times, inode (tools can set the modification time, not the
+/// change time or inode of a rewritten file).
 fn stamp(path: &Path) -> u64 {
     let mut hasher = DefaultHasher::new();
     visit(path, 0, &mut |file, metadata| {
         file.hash(&mut hasher);
         metadata.len().hash(&mut hasher);
         metadata.modified().ok().hash(&mut hasher);
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::MetadataExt as _;
+            (metadata.ino(), metadata.ctime(), metadata.ctime_nsec()).hash(&mut hasher);
+        }
     });
     hasher.finish()
 }

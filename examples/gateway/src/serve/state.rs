@@ -4,15 +4,14 @@ use std::sync::Arc;
 use std::sync::atomic::AtomicBool;
 use std::time::Duration;
 
-use arc_swap::ArcSwap;
 use hyper::body::Incoming;
 use hyper_util::client::legacy::Client;
 use hyper_util::client::legacy::connect::HttpConnector;
 use hyper_util::rt::TokioExecutor;
-use ingress_core::{Backend, SharedTable};
+use ingress_core::SharedTable;
 
 use super::metrics::Metrics;
-use super::upstreams::Upstreams;
+use super::upstreams::Target;
 
 /// Timeouts and limits.
 #[derive(Debug, Clone)]
@@ -27,12 +26,11 @@ pub(crate) struct Settings {
     pub(crate) shutdown_timeout: Duration,
 }
 
-/// The live state: routes and endpoints, each swapped on its own (B2).
+/// The live state.
 pub(crate) struct Gateway {
-    /// Routes to backend keys; rebuilt only when Ingresses change.
-    pub(crate) routes: SharedTable<Backend>,
-    /// Ready endpoints per backend key; swapped without touching routes.
-    pub(crate) upstreams: ArcSwap<Upstreams>,
+    /// Routes to backend slots, published only when the Ingresses change;
+    /// the slots hold the endpoints, refreshed without touching the routes.
+    pub(crate) routes: SharedTable<Target>,
     pub(crate) client: Client<HttpConnector, Incoming>,
     pub(crate) metrics: Metrics,
     /// Set once the first table is published.
@@ -50,7 +48,6 @@ impl Gateway {
             .build(connector);
         Arc::new(Self {
             routes: SharedTable::default(),
-            upstreams: ArcSwap::from_pointee(Upstreams::default()),
             client,
             metrics: Metrics::new(),
             ready: AtomicBool::new(false),

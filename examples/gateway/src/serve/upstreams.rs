@@ -1,88 +1,169 @@
-//! Ready endpoints per backend, and which one serves the next request.
+//! Where routes lead: one shared slot per backend, holding its ready
+//! endpoints and its round-robin turn.
+//!
+//! Routes point at slots, not at addresses. A reload first refreshes the
+//! slots (creating those of new backends), then publishes the routes: a
+//! request routed by the old table or by the new one always finds its
+//! backend's endpoints, and endpoint changes never touch the routes (B2).
 
 use std::collections::HashMap;
+use std::fmt;
 use std::net::SocketAddr;
+use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
-use ingress_core::{Backend, RouteTable, ServiceBackend};
-use ingress_kube::{EndpointTable, Manifests, NoEndpoints};
+use arc_swap::ArcSwap;
+use ingress_core::{Backend, ServiceBackend};
+use ingress_kube::{EndpointTable, NoEndpoints};
 use serde_json::{Value, json};
 
 use super::metrics::{BackendLabels, Metrics};
 
-/// The endpoint table of one load, with a round-robin turn per backend.
-#[derive(Debug, Default)]
-pub(crate) struct Upstreams {
-    table: EndpointTable,
-    /// The next turn of every backend the routes use: each backend takes
-    /// its endpoints in order, whatever other backends are asked meanwhile.
-    turns: HashMap<ServiceBackend, AtomicUsize>,
+type Resolution = Result<Arc<[SocketAddr]>, NoEndpoints>;
+
+/// One Service backend's endpoints, shared by every route to it.
+pub(crate) struct Upstream {
+    key: ServiceBackend,
+    endpoints: ArcSwap<Resolution>,
+    /// The next turn: each backend takes its endpoints in order, whatever
+    /// other backends are asked meanwhile, and across reloads.
+    turn: AtomicUsize,
 }
 
-impl Upstreams {
-    /// The endpoints of `manifests`, for the backends `routes` uses.
-    pub(crate) fn new(manifests: &Manifests, routes: &RouteTable) -> Self {
-        let turns = routes
-            .targets()
-            .iter()
-            .filter_map(|target| match target.backend() {
-                Backend::Service(service) => Some((service.clone(), AtomicUsize::new(0))),
-                _ => None,
-            })
-            .collect();
+impl Upstream {
+    fn new(key: ServiceBackend, endpoints: Resolution) -> Self {
         Self {
-            table: EndpointTable::from_manifests(manifests),
-            turns,
+            key,
+            endpoints: ArcSwap::from_pointee(endpoints),
+            turn: AtomicUsize::new(0),
         }
     }
 
-    /// The endpoint for the next request to `backend` (B1), or why none
-    /// can serve it (B3).
-    pub(crate) fn pick(&self, backend: &ServiceBackend) -> Result<SocketAddr, NoEndpoints> {
-        let endpoints = self.table.resolve(backend)?;
-        let turn = self
-            .turns
-            .get(backend)
-            .map_or(0, |turn| turn.fetch_add(1, Ordering::Relaxed));
+    /// The endpoint for the next request (B1), or why none can serve it (B3).
+    pub(crate) fn pick(&self) -> Result<SocketAddr, NoEndpoints> {
+        let endpoints = self.endpoints.load();
+        let endpoints = endpoints.as_ref().as_ref().map_err(Clone::clone)?;
+        let turn = self.turn.fetch_add(1, Ordering::Relaxed);
         endpoints
             .get(turn % endpoints.len().max(1))
             .copied()
             .ok_or(NoEndpoints::NoReadyEndpoints)
     }
 
-    /// Ready endpoints over all the backends in use.
-    pub(crate) fn endpoint_count(&self) -> usize {
-        self.turns
-            .keys()
-            .filter_map(|backend| self.table.resolve(backend).ok())
-            .map(|e| e.len())
-            .sum()
+    fn count(&self) -> usize {
+        self.endpoints
+            .load()
+            .as_ref()
+            .as_ref()
+            .map_or(0, |endpoints| endpoints.len())
     }
 
-    /// Sets the endpoints-per-backend gauge to this load's counts.
-    pub(crate) fn record(&self, metrics: &Metrics) {
-        let _guard = metrics.endpoints_lock.lock();
-        metrics.backend_endpoints.clear();
-        for backend in self.turns.keys() {
-            let count = self.table.resolve(backend).map_or(0, |e| e.len());
-            let labels = BackendLabels {
-                backend: backend.to_string(),
+    /// The endpoints, or why there are none, as JSON.
+    pub(crate) fn describe(&self) -> Value {
+        match self.endpoints.load().as_ref() {
+            Ok(endpoints) => json!(endpoints.iter().map(ToString::to_string).collect::<Vec<_>>()),
+            Err(why) => json!({"unavailable": why.to_string()}),
+        }
+    }
+}
+
+/// Slots are equal when they are for the same backend: a table routing to
+/// the same backends equals the last one, whatever their endpoints.
+impl PartialEq for Upstream {
+    fn eq(&self, other: &Self) -> bool {
+        self.key == other.key
+    }
+}
+
+impl Eq for Upstream {}
+
+impl fmt::Debug for Upstream {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "Upstream({})", self.key)
+    }
+}
+
+/// What a route leads to.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum Target {
+    /// A Service backend's slot.
+    Service(Arc<Upstream>),
+    /// A backend this gateway does not serve (a resource backend, M9).
+    Unserved(Arc<str>),
+}
+
+impl fmt::Display for Target {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::Service(upstream) => upstream.key.fmt(f),
+            Self::Unserved(what) => f.write_str(what),
+        }
+    }
+}
+
+/// Every backend's slot.
+#[derive(Debug, Default)]
+pub(crate) struct Upstreams {
+    slots: HashMap<ServiceBackend, Arc<Upstream>>,
+    /// Backends the last refresh dropped, for the metrics.
+    dropped: Vec<ServiceBackend>,
+}
+
+impl Upstreams {
+    /// Gives every backend in `backends` its endpoints from `table`
+    /// (creating the slots of new backends) and forgets the others; old
+    /// routes keep the slots they hold.
+    pub(crate) fn refresh<'a>(&mut self, table: &EndpointTable, backends: impl IntoIterator<Item = &'a Backend>) {
+        let mut slots = HashMap::with_capacity(self.slots.len());
+        for backend in backends {
+            let Backend::Service(key) = backend else { continue };
+            if slots.contains_key(key) {
+                continue;
+            }
+            let endpoints = table.resolve(key).cloned();
+            let slot = match self.slots.remove(key) {
+                Some(slot) => {
+                    if **slot.endpoints.load() != endpoints {
+                        slot.endpoints.store(Arc::new(endpoints));
+                    }
+                    slot
+                }
+                None => Arc::new(Upstream::new(key.clone(), endpoints)),
             };
-            metrics
-                .backend_endpoints
-                .get_or_create(&labels)
-                .set(i64::try_from(count).unwrap_or(i64::MAX));
+            slots.insert(key.clone(), slot);
+        }
+        self.dropped = std::mem::replace(&mut self.slots, slots).into_keys().collect();
+    }
+
+    /// What routes to `backend` lead to (after [`Upstreams::refresh`]).
+    pub(crate) fn target(&self, backend: &Backend) -> Target {
+        match backend {
+            Backend::Service(key) => match self.slots.get(key) {
+                Some(slot) => Target::Service(Arc::clone(slot)),
+                None => Target::Service(Arc::new(Upstream::new(key.clone(), Err(NoEndpoints::UnknownService)))),
+            },
+            other => Target::Unserved(other.to_string().into()),
         }
     }
 
-    /// The endpoints of `backend`, or why there are none, as JSON.
-    pub(crate) fn describe(&self, backend: &Backend) -> Value {
-        match backend {
-            Backend::Service(service) => match self.table.resolve(service) {
-                Ok(endpoints) => json!(endpoints.iter().map(ToString::to_string).collect::<Vec<_>>()),
-                Err(why) => json!({"unavailable": why.to_string()}),
-            },
-            _ => json!({"unavailable": "resource backends are not served"}),
+    /// Ready endpoints over all backends.
+    pub(crate) fn endpoint_count(&self) -> usize {
+        self.slots.values().map(|slot| slot.count()).sum()
+    }
+
+    /// Sets the endpoints-per-backend gauge (one series per backend in use).
+    pub(crate) fn record(&self, metrics: &Metrics) {
+        for key in &self.dropped {
+            metrics.backend_endpoints.remove(&BackendLabels {
+                backend: key.to_string(),
+            });
+        }
+        for (key, slot) in &self.slots {
+            let labels = BackendLabels {
+                backend: key.to_string(),
+            };
+            let count = i64::try_from(slot.count()).unwrap_or(i64::MAX);
+            metrics.backend_endpoints.get_or_create(&labels).set(count);
         }
     }
 }
