@@ -19,7 +19,7 @@
 //! assert!(table.report().has_rejections());
 //! ```
 
-use std::collections::{BTreeSet, HashMap, HashSet};
+use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 
 use foldhash::fast::RandomState;
@@ -76,20 +76,32 @@ impl IngressSet {
     /// last valid version of the same object (if any) keeps being served,
     /// and the rejection is kept for the report.
     pub fn apply(&mut self, ingress: &Ingress) -> Applied {
+        self.apply_noting_change(ingress).0
+    }
+
+    /// [`IngressSet::apply`], and whether anything about the object changed.
+    fn apply_noting_change(&mut self, ingress: &Ingress) -> (Applied, bool) {
         let key = self.key_of(ingress);
         let validated = validate_as(ingress, key.clone());
-        let entry = self.objects.entry(key).or_default();
+        let mut changed = false;
+        let entry = self.objects.entry(key).or_insert_with(|| {
+            changed = true;
+            Entry::default()
+        });
         match validated {
             Ok(valid) => {
+                changed |= entry.rejection.is_some() || entry.serving.as_ref() != Some(&valid);
                 entry.serving = Some(valid);
                 entry.rejection = None;
-                Applied::Accepted
+                (Applied::Accepted, changed)
             }
             Err(rejection) => {
+                changed |= entry.rejection.as_ref() != Some(&rejection);
                 entry.rejection = Some(rejection);
-                Applied::Rejected {
+                let applied = Applied::Rejected {
                     serving_previous: entry.serving.is_some(),
-                }
+                };
+                (applied, changed)
             }
         }
     }
@@ -115,13 +127,29 @@ impl IngressSet {
     /// Makes the set hold exactly `ingresses` (say, after re-reading every
     /// manifest): objects not among them are removed, the others applied,
     /// each keeping its last valid version when the new one is invalid.
-    pub fn sync<'a>(&mut self, ingresses: impl IntoIterator<Item = &'a Ingress>) {
-        let mut seen = BTreeSet::new();
+    /// Returns whether anything changed: when not, a table compiled before
+    /// is still the table of this set.
+    ///
+    /// ```
+    /// use ingress_core::{HttpIngressPath, Ingress, IngressBackend, IngressSet};
+    ///
+    /// let web = Ingress::new("default", "web").with_rule(None, [HttpIngressPath::prefix("/", IngressBackend::service("web", 80))]);
+    /// let mut set = IngressSet::new();
+    /// assert!(set.sync([&web]));
+    /// assert!(!set.sync([&web]));
+    /// assert!(set.sync([]));
+    /// ```
+    pub fn sync<'a>(&mut self, ingresses: impl IntoIterator<Item = &'a Ingress>) -> bool {
+        let mut seen = HashSet::new();
+        let mut changed = false;
         for ingress in ingresses {
+            let (_, this_changed) = self.apply_noting_change(ingress);
+            changed |= this_changed;
             seen.insert(ingress.key());
-            self.apply(ingress);
         }
+        let before = self.objects.len();
         self.objects.retain(|key, _| seen.contains(key));
+        changed || self.objects.len() != before
     }
 
     /// The served version of an object.

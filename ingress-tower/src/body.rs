@@ -34,6 +34,13 @@ pin_project! {
 }
 
 impl<B, F> ResponseBody<B, F> {
+    /// Whether the inner service answered (not the fallback, nor the layer
+    /// itself with a 400 or 414): for metrics that count routed requests
+    /// apart.
+    pub fn is_from_inner(&self) -> bool {
+        matches!(self.kind, Kind::Inner { .. })
+    }
+
     pub(crate) fn inner(body: B) -> Self {
         Self {
             kind: Kind::Inner { body },

@@ -1,7 +1,5 @@
 //! What a proxy changes in the headers it forwards.
 
-use std::net::IpAddr;
-
 use http::header::{self, HeaderMap, HeaderName, HeaderValue};
 
 /// Hop-by-hop headers (RFC 9110 section 7.6.1): meaningful for one
@@ -55,9 +53,8 @@ pub(crate) fn remove_hop_by_hop(headers: &mut HeaderMap, upgrade: bool) {
 /// Sets `X-Forwarded-For` (the client appended to any list already there),
 /// `X-Forwarded-Proto` and `X-Forwarded-Host` (the Host the client sent).
 /// They inform the backend; routing never reads them (H6).
-pub(crate) fn add_forwarded(headers: &mut HeaderMap, client: IpAddr, host: Option<HeaderValue>) {
+pub(crate) fn add_forwarded(headers: &mut HeaderMap, client: &HeaderValue, host: Option<HeaderValue>) {
     let forwarded_for = HeaderName::from_static("x-forwarded-for");
-    let client = client.to_string();
     // Several lines of a list header are one list.
     let earlier: Vec<&str> = headers
         .get_all(&forwarded_for)
@@ -66,13 +63,13 @@ pub(crate) fn add_forwarded(headers: &mut HeaderMap, client: IpAddr, host: Optio
         .map(str::trim)
         .filter(|value| !value.is_empty())
         .collect();
-    let list = if earlier.is_empty() {
-        client
+    if earlier.is_empty() {
+        headers.insert(forwarded_for, client.clone());
     } else {
-        format!("{}, {client}", earlier.join(", "))
-    };
-    if let Ok(value) = HeaderValue::from_str(&list) {
-        headers.insert(forwarded_for, value);
+        let list = format!("{}, {}", earlier.join(", "), client.to_str().unwrap_or_default());
+        if let Ok(value) = HeaderValue::from_str(&list) {
+            headers.insert(forwarded_for, value);
+        }
     }
     headers.insert(
         HeaderName::from_static("x-forwarded-proto"),
@@ -134,7 +131,7 @@ mod tests {
         let mut map = HeaderMap::new();
         map.append("x-forwarded-for", HeaderValue::from_static("10.0.0.1"));
         map.append("x-forwarded-for", HeaderValue::from_static("10.0.0.2"));
-        add_forwarded(&mut map, "127.0.0.1".parse().unwrap(), None);
+        add_forwarded(&mut map, &HeaderValue::from_static("127.0.0.1"), None);
         assert_eq!(map.get("x-forwarded-for").unwrap(), "10.0.0.1, 10.0.0.2, 127.0.0.1");
         assert!(!map.contains_key("x-forwarded-host"));
     }
@@ -144,7 +141,7 @@ mod tests {
         let mut map = headers(&[("x-forwarded-for", "10.0.0.1"), ("x-forwarded-host", "spoofed")]);
         add_forwarded(
             &mut map,
-            "127.0.0.1".parse().unwrap(),
+            &HeaderValue::from_static("127.0.0.1"),
             Some(HeaderValue::from_static("hello.nginx.com")),
         );
         assert_eq!(map.get("x-forwarded-for").unwrap(), "10.0.0.1, 127.0.0.1");

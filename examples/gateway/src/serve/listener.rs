@@ -13,8 +13,7 @@ use ingress_tower::IngressLayer;
 use tokio::net::TcpListener;
 use tower::{Layer as _, ServiceExt as _};
 
-use super::metrics::RequestLabels;
-use super::proxy::{AnsweredBy, ClientAddr, Proxy};
+use super::proxy::{Client, Proxy};
 use super::state::Gateway;
 
 /// Serves the routed traffic until `shutdown` completes, then stops
@@ -42,22 +41,17 @@ pub(crate) async fn serve(gateway: Arc<Gateway>, listener: TcpListener, shutdown
         let _ = stream.set_nodelay(true);
         let stack = stack.clone();
         let gateway = Arc::clone(&gateway);
+        let client = Client::new(peer);
         let service = hyper::service::service_fn(move |mut request: http::Request<Incoming>| {
-            request.extensions_mut().insert(ClientAddr(peer));
+            request.extensions_mut().insert(client.clone());
             let stack = stack.clone();
             let gateway = Arc::clone(&gateway);
             async move {
                 let response = stack.oneshot(request).await?;
-                let ingress = response
-                    .extensions()
-                    .get::<AnsweredBy>()
-                    .map(|a| a.0.to_string())
-                    .unwrap_or_default();
-                let labels = RequestLabels {
-                    ingress,
-                    status: response.status().as_u16(),
-                };
-                gateway.metrics.requests.get_or_create(&labels).inc();
+                // The proxy counts the answers it gives; these are the layer's.
+                if !response.body().is_from_inner() {
+                    gateway.metrics.count_request(None, response.status().as_u16());
+                }
                 Ok::<_, Infallible>(response.map(|body| body.boxed()))
             }
         });

@@ -1,5 +1,9 @@
 //! The gateway's Prometheus metrics.
 
+use std::cell::RefCell;
+use std::collections::HashMap;
+
+use ingress_core::ObjectKey;
 use prometheus_client::encoding::EncodeLabelSet;
 use prometheus_client::encoding::text::encode;
 use prometheus_client::metrics::counter::Counter;
@@ -77,6 +81,30 @@ impl Metrics {
             rejected_objects,
             backend_endpoints,
         }
+    }
+
+    /// Counts one answer: by the routing Ingress (`None` when none routed
+    /// it) and status. The counter of each pair is looked up once per
+    /// thread, so the hot path neither formats labels nor takes the
+    /// family's lock.
+    pub(crate) fn count_request(&self, ingress: Option<&ObjectKey>, status: u16) {
+        thread_local! {
+            static COUNTERS: RefCell<HashMap<(Option<ObjectKey>, u16), Counter>> = RefCell::new(HashMap::new());
+        }
+        COUNTERS.with_borrow_mut(|counters| {
+            let key = (ingress.cloned(), status);
+            if let Some(counter) = counters.get(&key) {
+                counter.inc();
+                return;
+            }
+            let labels = RequestLabels {
+                ingress: ingress.map(ToString::to_string).unwrap_or_default(),
+                status,
+            };
+            let counter = self.requests.get_or_create(&labels).clone();
+            counter.inc();
+            counters.insert(key, counter);
+        });
     }
 
     /// The Prometheus text format.

@@ -70,7 +70,12 @@ async fn serve(args: &ServeArgs) -> anyhow::Result<()> {
         announce("admin on", &admin)?;
         tokio::spawn(listener::serve_admin(Arc::clone(&gateway), admin));
     }
-    tokio::spawn(reloader.watch(Arc::clone(&gateway), Duration::from_millis(args.reload_interval_ms)));
+    let interval = Duration::from_millis(args.reload_interval_ms);
+    let watched = Arc::clone(&gateway);
+    std::thread::Builder::new()
+        .name("reload".to_owned())
+        .spawn(move || reloader.watch(&watched, interval))
+        .context("cannot start the reload thread")?;
     listener::serve(gateway, listener, shutdown_signal()).await;
     Ok(())
 }

@@ -10,11 +10,12 @@ use std::task::{Context, Poll};
 
 use bytes::Bytes;
 use http::header::{self, HeaderValue};
+use http::uri::{Authority, PathAndQuery, Scheme};
 use http::{Request, Response, StatusCode, Uri, Version};
 use http_body_util::combinators::BoxBody;
 use http_body_util::{BodyExt as _, Full};
 use hyper::body::Incoming;
-use ingress_core::{ObjectKey, Route};
+use ingress_core::Route;
 use tower::Service;
 
 use super::headers::{add_forwarded, is_upgrade, remove_hop_by_hop};
@@ -27,13 +28,19 @@ pub(crate) type BoxError = Box<dyn std::error::Error + Send + Sync>;
 /// The body of every answer: streamed from the upstream, or a short text.
 pub(crate) type ProxyBody = BoxBody<Bytes, BoxError>;
 
-/// The peer address of the downstream connection, put into each request.
-#[derive(Debug, Clone, Copy)]
-pub(crate) struct ClientAddr(pub(crate) SocketAddr);
-
-/// Which Ingress answered, put into each response for the metrics.
+/// The downstream peer, put into each request of its connection: its
+/// address, formatted once per connection for `X-Forwarded-For`.
 #[derive(Debug, Clone)]
-pub(crate) struct AnsweredBy(pub(crate) ObjectKey);
+pub(crate) struct Client {
+    pub(crate) address: HeaderValue,
+}
+
+impl Client {
+    pub(crate) fn new(peer: SocketAddr) -> Self {
+        let address = HeaderValue::from_str(&peer.ip().to_string()).unwrap_or(HeaderValue::from_static("unknown"));
+        Self { address }
+    }
+}
 
 #[derive(Clone)]
 pub(crate) struct Proxy {
@@ -79,9 +86,9 @@ async fn forward(gateway: &Gateway, mut request: Request<Incoming>) -> Response<
             "503 Service Unavailable: the request was not routed\n",
         );
     };
-    let mut response = match route.backend() {
+    let response = match route.backend() {
         Target::Service(upstream) => match upstream.pick() {
-            Ok(endpoint) => send(gateway, request, endpoint, &route).await,
+            Ok((endpoint, authority)) => send(gateway, request, endpoint, authority).await,
             // B3: no ready endpoint answers 503, never another backend.
             Err(why) => text(
                 StatusCode::SERVICE_UNAVAILABLE,
@@ -94,7 +101,9 @@ async fn forward(gateway: &Gateway, mut request: Request<Incoming>) -> Response<
             format!("503 Service Unavailable: {what} is a resource backend, which this gateway does not serve\n"),
         ),
     };
-    response.extensions_mut().insert(AnsweredBy(route.ingress().clone()));
+    gateway
+        .metrics
+        .count_request(Some(route.ingress()), response.status().as_u16());
     response
 }
 
@@ -103,11 +112,11 @@ async fn send(
     gateway: &Gateway,
     mut request: Request<Incoming>,
     endpoint: SocketAddr,
-    route: &Route<Target>,
+    authority: Authority,
 ) -> Response<ProxyBody> {
     let upgrade = is_upgrade(request.headers());
     let downstream_upgrade = upgrade.then(|| hyper::upgrade::on(&mut request));
-    let client = request.extensions().get::<ClientAddr>().map(|c| c.0.ip());
+    let client = request.extensions_mut().remove::<Client>();
     let (mut parts, body) = request.into_parts();
 
     // The client's Host goes on unchanged; over HTTP/2 it came as :authority.
@@ -122,14 +131,17 @@ async fn send(
     }
     remove_hop_by_hop(&mut parts.headers, upgrade);
     if let Some(client) = client {
-        add_forwarded(&mut parts.headers, client, host);
+        add_forwarded(&mut parts.headers, &client.address, host);
     }
-    // The canonical path that was matched, and the query as the client sent it.
-    let target = match parts.uri.query() {
-        Some(query) => format!("http://{endpoint}{}?{query}", route.path()),
-        None => format!("http://{endpoint}{}", route.path()),
-    };
-    parts.uri = match target.parse::<Uri>() {
+    // The layer already put the canonical path (and the query as the client
+    // sent it) into the URI: keep that part, aim it at the endpoint.
+    let mut uri = std::mem::take(&mut parts.uri).into_parts();
+    uri.scheme = Some(Scheme::HTTP);
+    uri.authority = Some(authority);
+    if uri.path_and_query.is_none() {
+        uri.path_and_query = Some(PathAndQuery::from_static("/"));
+    }
+    parts.uri = match Uri::from_parts(uri) {
         Ok(uri) => uri,
         Err(error) => return text(StatusCode::BAD_GATEWAY, format!("502 Bad Gateway: {error}\n")),
     };

@@ -4,7 +4,6 @@ use std::collections::BTreeSet;
 use std::collections::hash_map::DefaultHasher;
 use std::hash::{Hash as _, Hasher as _};
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
 use std::sync::atomic::Ordering;
 use std::time::{Duration, Instant};
 
@@ -64,9 +63,7 @@ impl Reloader {
         for ignored in loaded.ignored() {
             tracing::debug!(%ignored, "not ours");
         }
-        let before = first.then(IngressSet::new).unwrap_or_else(|| self.set.clone());
-        self.set.sync(loaded.ingresses());
-        let ingresses_changed = first || self.set != before;
+        let ingresses_changed = self.set.sync(loaded.ingresses()) || first;
         if ingresses_changed {
             self.table = self.set.compile(&TableOptions::default());
             for diagnostic in self.table.report().diagnostics() {
@@ -116,12 +113,12 @@ impl Reloader {
 
     /// Checks the files every `interval` and reloads after each change, once
     /// the files have stayed the same for one interval (so that a file being
-    /// written is not read half way).
-    pub(crate) async fn watch(mut self, gateway: Arc<Gateway>, interval: Duration) {
-        let mut ticks = tokio::time::interval(interval);
+    /// written is not read half way). Runs on a thread of its own: parsing
+    /// and compiling never hold up a thread that serves requests.
+    pub(crate) fn watch(mut self, gateway: &Gateway, interval: Duration) {
         let mut settling = None;
         loop {
-            ticks.tick().await;
+            std::thread::sleep(interval);
             let now = stamp(&self.path);
             if now == self.stamp {
                 settling = None;
@@ -132,7 +129,7 @@ impl Reloader {
                 continue;
             }
             settling = None;
-            if let Err(error) = self.load(&gateway, false) {
+            if let Err(error) = self.load(gateway, false) {
                 tracing::error!(%error, "reload failed");
             }
         }

@@ -13,13 +13,23 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
 use arc_swap::ArcSwap;
+use http::uri::Authority;
 use ingress_core::{Backend, ServiceBackend};
 use ingress_kube::{EndpointTable, NoEndpoints};
 use serde_json::{Value, json};
 
 use super::metrics::{BackendLabels, Metrics};
 
-type Resolution = Result<Arc<[SocketAddr]>, NoEndpoints>;
+/// Ready endpoints, each with its address ready for a URI, or why none.
+type Resolution = Result<Arc<[(SocketAddr, Authority)]>, NoEndpoints>;
+
+fn resolution(table: &EndpointTable, key: &ServiceBackend) -> Resolution {
+    let endpoints = table.resolve(key)?;
+    Ok(endpoints
+        .iter()
+        .filter_map(|&endpoint| Some((endpoint, Authority::try_from(endpoint.to_string()).ok()?)))
+        .collect())
+}
 
 /// One Service backend's endpoints, shared by every route to it.
 pub(crate) struct Upstream {
@@ -40,13 +50,13 @@ impl Upstream {
     }
 
     /// The endpoint for the next request (B1), or why none can serve it (B3).
-    pub(crate) fn pick(&self) -> Result<SocketAddr, NoEndpoints> {
+    pub(crate) fn pick(&self) -> Result<(SocketAddr, Authority), NoEndpoints> {
         let endpoints = self.endpoints.load();
         let endpoints = endpoints.as_ref().as_ref().map_err(Clone::clone)?;
         let turn = self.turn.fetch_add(1, Ordering::Relaxed);
         endpoints
             .get(turn % endpoints.len().max(1))
-            .copied()
+            .cloned()
             .ok_or(NoEndpoints::NoReadyEndpoints)
     }
 
@@ -61,7 +71,12 @@ impl Upstream {
     /// The endpoints, or why there are none, as JSON.
     pub(crate) fn describe(&self) -> Value {
         match self.endpoints.load().as_ref() {
-            Ok(endpoints) => json!(endpoints.iter().map(ToString::to_string).collect::<Vec<_>>()),
+            Ok(endpoints) => json!(
+                endpoints
+                    .iter()
+                    .map(|(endpoint, _)| endpoint.to_string())
+                    .collect::<Vec<_>>()
+            ),
             Err(why) => json!({"unavailable": why.to_string()}),
         }
     }
@@ -120,10 +135,15 @@ impl Upstreams {
             if slots.contains_key(key) {
                 continue;
             }
-            let endpoints = table.resolve(key).cloned();
+            let endpoints = resolution(table, key);
             let slot = match self.slots.remove(key) {
                 Some(slot) => {
-                    if **slot.endpoints.load() != endpoints {
+                    let unchanged = match (slot.endpoints.load().as_ref(), &endpoints) {
+                        (Ok(old), Ok(new)) => old.iter().map(|e| e.0).eq(new.iter().map(|e| e.0)),
+                        (Err(old), Err(new)) => old == new,
+                        _ => false,
+                    };
+                    if !unchanged {
                         slot.endpoints.store(Arc::new(endpoints));
                     }
                     slot
