@@ -8,7 +8,8 @@
 //!    directory walked recursively): Ingress and IngressClass, plus the
 //!    Service, EndpointSlice and Secret objects a gateway needs, each with
 //!    its [`Source`] (file, document, line). Broken documents, duplicates
-//!    and unknown kinds are reported, never fatal.
+//!    and unknown kinds are reported, never fatal. Reloads through a
+//!    [`ManifestCache`] parse only the files that changed.
 //! 2. [`ClassSelector`] decides which Ingresses are ours (O1-O3 of the
 //!    semantics contract) from `spec.ingressClassName`, the legacy
 //!    `kubernetes.io/ingress.class` annotation and the default
@@ -135,4 +136,6 @@ pub use class::{
 pub use convert::{DEFAULT_NAMESPACE, convert_ingress, namespace_of};
 pub use endpoints::{EndpointFinding, EndpointProblem, EndpointTable, NoEndpoints, SERVICE_NAME_LABEL};
 pub use load::{Ignored, Loaded, load_set};
-pub use manifests::{Duplicate, Format, ManifestError, Manifests, ObjectId, Skipped, Source, Sourced};
+pub use manifests::{
+    CacheStats, Duplicate, Format, ManifestCache, ManifestError, Manifests, ObjectId, Skipped, Source, Sourced,
+};

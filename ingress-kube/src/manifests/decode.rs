@@ -72,6 +72,7 @@ impl Kind {
 }
 
 /// One typed object.
+#[derive(Clone)]
 pub(crate) enum Object {
     Ingress(Box<Ingress>),
     IngressClass(Box<IngressClass>),
@@ -81,6 +82,7 @@ pub(crate) enum Object {
 }
 
 /// What a document holds, object by object.
+#[derive(Clone)]
 pub(crate) enum Decoded {
     /// An object of a kind we read.
     Object {

@@ -15,6 +15,8 @@
 //!   files still load.
 //! - The same object defined twice is reported ([`Duplicate`]); the later
 //!   definition is kept, in the earlier one's place.
+//! - Reloading with a [`ManifestCache`] ([`Manifests::load_cached`]) parses
+//!   only the files that are new or changed, for the same result.
 //!
 //! ```
 //! use ingress_kube::{Format, Manifests};
@@ -39,9 +41,11 @@
 //! assert!(manifests.errors()[0].to_string().starts_with("inline.yaml:11:"));
 //! ```
 
+mod cache;
 mod decode;
 mod error;
 mod findings;
+mod fingerprint;
 mod format;
 mod peek;
 mod read;
@@ -51,13 +55,14 @@ mod walk;
 
 use std::collections::HashMap;
 use std::fmt;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use k8s_openapi::api::core::v1::{Secret, Service};
 use k8s_openapi::api::discovery::v1::EndpointSlice;
 use k8s_openapi::api::networking::v1::{Ingress, IngressClass};
 
+pub use cache::{CacheStats, ManifestCache};
 pub use error::ManifestError;
 pub use findings::{Duplicate, Skipped};
 pub use format::Format;
@@ -66,7 +71,7 @@ pub use source::{ObjectId, Source, Sourced};
 use crate::class::IngressClasses;
 use decode::{Decoded, Object};
 use format::Failure;
-use read::Entry;
+use read::{Entry, FileEntries};
 
 /// Objects loaded from manifests, by kind, in load order, with everything
 /// loading noticed: unreadable files and documents, duplicates, skipped
@@ -104,16 +109,45 @@ impl Manifests {
         Ok(manifests)
     }
 
+    /// Loads a file or a directory as [`Manifests::load`] does, with the
+    /// same result, but parses only the files that are new or changed
+    /// since `cache` last read them; the others' objects come from
+    /// `cache`, which is then left holding this load's files. See
+    /// [`ManifestCache`] for how a change is noticed.
+    ///
+    /// When `path` itself cannot be read, fails as [`Manifests::load`]
+    /// does, and `cache` is emptied.
+    pub fn load_cached(path: impl AsRef<Path>, cache: &mut ManifestCache) -> Result<Self, ManifestError> {
+        let path = path.as_ref();
+        let mut manifests = Self::new();
+        let files = match walk::manifest_files(path, &mut manifests.errors) {
+            Ok(files) => files,
+            Err(error) => {
+                cache.forget();
+                return Err(walk::read_error(path, error));
+            }
+        };
+        let read = cache.read_files(&files);
+        manifests.add_files(&files, read);
+        Ok(manifests)
+    }
+
     /// Adds a file or a directory, as [`Manifests::load`] does. Files are
     /// parsed on as many threads as the machine has cores, and taken in
     /// order.
     pub fn add_path(&mut self, path: impl AsRef<Path>) -> Result<(), ManifestError> {
         let path = path.as_ref();
         let files = walk::manifest_files(path, &mut self.errors).map_err(|error| walk::read_error(path, error))?;
-        for ((file, _), entries) in files.iter().zip(read::read_files(&files)) {
+        let read = read::read_files(&files);
+        self.add_files(&files, read);
+        Ok(())
+    }
+
+    /// Adds what reading each of `files` gave, in order.
+    fn add_files(&mut self, files: &[(PathBuf, Format)], read: Vec<FileEntries>) {
+        for ((file, _), entries) in files.iter().zip(read) {
             self.add_entries(&file.as_path().into(), entries);
         }
-        Ok(())
     }
 
     /// Adds one file, read as `format`; a file that cannot be read is

@@ -2,7 +2,8 @@
 //!
 //! Reading is pure: each file gives its entries, and [`Manifests`] takes
 //! them in file order, so the result (duplicates included) is the same
-//! whatever the number of threads.
+//! whatever the number of threads. The entries of a file depend on its
+//! bytes and format only, which is what lets a cache reuse them.
 //!
 //! [`Manifests`]: super::Manifests
 
@@ -20,6 +21,7 @@ use super::split;
 use super::walk::read_error;
 
 /// What one document of a file gave.
+#[derive(Clone)]
 pub(crate) enum Entry {
     /// An object, or a skipped one.
     Decoded { document: usize, decoded: Decoded },
@@ -69,7 +71,13 @@ pub(crate) fn read_text(format: Format, text: &str) -> Vec<Entry> {
 /// Every entry of the file at `path`, or why it cannot be read.
 pub(crate) fn read_file(path: &Path, format: Format) -> Result<Vec<Entry>, ManifestError> {
     let bytes = fs::read(path).map_err(|error| read_error(path, error))?;
-    match std::str::from_utf8(&bytes) {
+    read_bytes(path, format, &bytes)
+}
+
+/// Every entry of `bytes`, read from the file at `path`, or why they are
+/// not text.
+pub(crate) fn read_bytes(path: &Path, format: Format, bytes: &[u8]) -> Result<Vec<Entry>, ManifestError> {
+    match std::str::from_utf8(bytes) {
         Ok(text) => Ok(read_text(format, text)),
         Err(error) => {
             let valid = bytes.get(..error.valid_up_to()).unwrap_or_default();
@@ -81,38 +89,44 @@ pub(crate) fn read_file(path: &Path, format: Format) -> Result<Vec<Entry>, Manif
     }
 }
 
-type FileEntries = Result<Vec<Entry>, ManifestError>;
+pub(crate) type FileEntries = Result<Vec<Entry>, ManifestError>;
 
 /// [`read_file`] for each file, in order, on up to as many threads as the
 /// machine has cores (the calling thread included).
 pub(crate) fn read_files(files: &[(PathBuf, Format)]) -> Vec<FileEntries> {
+    in_parallel(files, |(path, format)| read_file(path, *format))
+}
+
+/// `work` for each item, results in the items' order, on up to as many
+/// threads as the machine has cores (the calling thread included).
+pub(crate) fn in_parallel<T: Sync, R: Send>(items: &[T], work: impl Fn(&T) -> R + Sync) -> Vec<R> {
     let next = AtomicUsize::new(0);
-    let done: Mutex<Vec<(usize, FileEntries)>> = Mutex::new(Vec::with_capacity(files.len()));
-    let work = || {
-        let mut read = Vec::new();
+    let done: Mutex<Vec<(usize, R)>> = Mutex::new(Vec::with_capacity(items.len()));
+    let worker = || {
+        let mut finished = Vec::new();
         loop {
             let index = next.fetch_add(1, Ordering::Relaxed);
-            let Some((path, format)) = files.get(index) else {
+            let Some(item) = items.get(index) else {
                 break;
             };
-            read.push((index, read_file(path, *format)));
+            finished.push((index, work(item)));
         }
         if let Ok(mut done) = done.lock() {
-            done.append(&mut read);
+            done.append(&mut finished);
         }
     };
     let helpers = thread::available_parallelism()
         .map_or(1, NonZeroUsize::get)
-        .min(files.len())
+        .min(items.len())
         .saturating_sub(1);
     thread::scope(|scope| {
         for _ in 0..helpers {
             // A helper that cannot be started leaves its share to the others.
-            let _ = thread::Builder::new().spawn_scoped(scope, work);
+            let _ = thread::Builder::new().spawn_scoped(scope, worker);
         }
-        work();
+        worker();
     });
     let mut done = done.into_inner().unwrap_or_else(|poisoned| poisoned.into_inner());
     done.sort_unstable_by_key(|(index, _)| *index);
-    done.into_iter().map(|(_, entries)| entries).collect()
+    done.into_iter().map(|(_, result)| result).collect()
 }

@@ -8,7 +8,7 @@ use std::sync::atomic::Ordering;
 use std::time::{Duration, Instant};
 
 use ingress_core::{Backend, IngressSet, Published, RouteTable, TableOptions};
-use ingress_kube::{ClassSelector, EndpointTable, Loaded, Manifests};
+use ingress_kube::{ClassSelector, EndpointTable, Loaded, ManifestCache, Manifests};
 
 use super::state::Gateway;
 use super::upstreams::Upstreams;
@@ -22,6 +22,8 @@ pub(crate) struct Reloader {
     table: RouteTable<Backend>,
     /// The backend slots the routes lead to.
     upstreams: Upstreams,
+    /// Each file's parsed documents: a reload re-parses only what changed.
+    cache: ManifestCache,
     /// Files that did not parse at the last accepted load.
     broken: BTreeSet<PathBuf>,
     /// The files' fingerprint at the last load.
@@ -36,6 +38,7 @@ impl Reloader {
             set: IngressSet::new(),
             table: RouteTable::default(),
             upstreams: Upstreams::default(),
+            cache: ManifestCache::new(),
             broken: BTreeSet::new(),
             stamp: 0,
         }
@@ -49,7 +52,7 @@ impl Reloader {
     pub(crate) fn load(&mut self, gateway: &Gateway, first: bool) -> anyhow::Result<()> {
         let started = Instant::now();
         self.stamp = stamp(&self.path);
-        let manifests = Manifests::load(&self.path)?;
+        let manifests = Manifests::load_cached(&self.path, &mut self.cache)?;
         let broken: BTreeSet<PathBuf> = manifests.errors().iter().map(|e| e.path().to_path_buf()).collect();
         for error in manifests.errors() {
             tracing::error!(%error, "manifest does not parse");
@@ -105,6 +108,7 @@ impl Reloader {
             ignored = loaded.ignored().len(),
             endpoints = self.upstreams.endpoint_count(),
             ingresses_changed,
+            parsed = self.cache.last_load().parsed,
             millis = started.elapsed().as_millis(),
             "manifests loaded"
         );
