@@ -36,6 +36,13 @@ fn connection_tokens(headers: &HeaderMap) -> impl Iterator<Item = &str> {
 /// upgrade keeps `Connection: upgrade` and `Upgrade`, which the next hop
 /// needs to switch protocols too.
 pub(crate) fn remove_hop_by_hop(headers: &mut HeaderMap, upgrade: bool) {
+    // Most messages have none of them: one pass over the names, no lookups.
+    let present = headers
+        .keys()
+        .any(|name| name == header::UPGRADE || HOP_BY_HOP.contains(name));
+    if !present && !upgrade {
+        return;
+    }
     let named: Vec<HeaderName> = connection_tokens(headers)
         .filter(|token| !(upgrade && token.eq_ignore_ascii_case("upgrade")))
         .filter_map(|token| HeaderName::from_bytes(token.as_bytes()).ok())

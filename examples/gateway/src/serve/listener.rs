@@ -4,7 +4,6 @@ use std::convert::Infallible;
 use std::future::Future;
 use std::sync::Arc;
 
-use http_body_util::BodyExt as _;
 use hyper::body::Incoming;
 use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
 use hyper_util::server::conn::auto;
@@ -13,13 +12,13 @@ use ingress_tower::IngressLayer;
 use tokio::net::TcpListener;
 use tower::{Layer as _, ServiceExt as _};
 
-use super::proxy::{Client, Proxy};
+use super::proxy::Proxy;
 use super::state::Gateway;
 
 /// Serves the routed traffic until `shutdown` completes, then stops
 /// accepting and waits (boundedly) for the requests in flight.
 pub(crate) async fn serve(gateway: Arc<Gateway>, listener: TcpListener, shutdown: impl Future<Output = ()>) {
-    let stack = IngressLayer::new(gateway.routes.clone()).layer(Proxy::new(Arc::clone(&gateway)));
+    let layer = IngressLayer::new(gateway.routes.clone());
     let mut builder = auto::Builder::new(TokioExecutor::new());
     builder
         .http1()
@@ -39,11 +38,9 @@ pub(crate) async fn serve(gateway: Arc<Gateway>, listener: TcpListener, shutdown
             () = &mut shutdown => break,
         };
         let _ = stream.set_nodelay(true);
-        let stack = stack.clone();
+        let stack = layer.layer(Proxy::new(Arc::clone(&gateway), peer));
         let gateway = Arc::clone(&gateway);
-        let client = Client::new(peer);
-        let service = hyper::service::service_fn(move |mut request: http::Request<Incoming>| {
-            request.extensions_mut().insert(client.clone());
+        let service = hyper::service::service_fn(move |request: http::Request<Incoming>| {
             let stack = stack.clone();
             let gateway = Arc::clone(&gateway);
             async move {
@@ -52,7 +49,7 @@ pub(crate) async fn serve(gateway: Arc<Gateway>, listener: TcpListener, shutdown
                 if !response.body().is_from_inner() {
                     gateway.metrics.count_request(None, response.status().as_u16());
                 }
-                Ok::<_, Infallible>(response.map(|body| body.boxed()))
+                Ok::<_, Infallible>(response)
             }
         });
         let connection = builder

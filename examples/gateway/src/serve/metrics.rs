@@ -26,6 +26,9 @@ pub(crate) struct BackendLabels {
     pub(crate) backend: String,
 }
 
+/// Request counters each thread keeps at hand, at most.
+const MAX_CACHED_COUNTERS: usize = 1 << 16;
+
 /// Every metric, and the registry that exposes them.
 pub(crate) struct Metrics {
     registry: Registry,
@@ -88,8 +91,9 @@ impl Metrics {
     /// thread, so the hot path neither formats labels nor takes the
     /// family's lock.
     pub(crate) fn count_request(&self, ingress: Option<&ObjectKey>, status: u16) {
+        type Counters = HashMap<(Option<ObjectKey>, u16), Counter, foldhash::fast::RandomState>;
         thread_local! {
-            static COUNTERS: RefCell<HashMap<(Option<ObjectKey>, u16), Counter>> = RefCell::new(HashMap::new());
+            static COUNTERS: RefCell<Counters> = RefCell::new(Counters::default());
         }
         COUNTERS.with_borrow_mut(|counters| {
             let key = (ingress.cloned(), status);
@@ -103,6 +107,11 @@ impl Metrics {
             };
             let counter = self.requests.get_or_create(&labels).clone();
             counter.inc();
+            // Ingresses come and go; the cache of a long-running thread is
+            // bounded (the counters themselves stay in the family).
+            if counters.len() >= MAX_CACHED_COUNTERS {
+                counters.clear();
+            }
             counters.insert(key, counter);
         });
     }

@@ -10,6 +10,7 @@ mod admin;
 mod headers;
 mod listener;
 mod metrics;
+mod pool;
 mod proxy;
 mod reload;
 mod state;
@@ -36,10 +37,17 @@ pub(crate) fn run(args: &ServeArgs) -> anyhow::Result<ExitCode> {
         .with_ansi(colors)
         .with_env_filter(filter)
         .init();
-    let mut runtime = tokio::runtime::Builder::new_multi_thread();
-    if let Some(workers) = args.workers {
-        runtime.worker_threads(workers);
-    }
+    // One worker: a current-thread runtime, which wakes tasks without the
+    // cross-thread bookkeeping of the multi-thread scheduler.
+    let mut runtime = match args.workers {
+        Some(1) => tokio::runtime::Builder::new_current_thread(),
+        Some(workers) => {
+            let mut runtime = tokio::runtime::Builder::new_multi_thread();
+            runtime.worker_threads(workers);
+            runtime
+        }
+        None => tokio::runtime::Builder::new_multi_thread(),
+    };
     runtime.enable_all().build()?.block_on(serve(args))?;
     Ok(ExitCode::SUCCESS)
 }

@@ -121,8 +121,13 @@ impl Reloader {
     /// and compiling never hold up a thread that serves requests.
     pub(crate) fn watch(mut self, gateway: &Gateway, interval: Duration) {
         let mut settling = None;
+        let mut expired = Instant::now();
         loop {
             std::thread::sleep(interval);
+            if expired.elapsed() >= super::pool::IDLE_TIMEOUT / 4 {
+                self.upstreams.expire_idle();
+                expired = Instant::now();
+            }
             let now = stamp(&self.path);
             if now == self.stamp {
                 settling = None;

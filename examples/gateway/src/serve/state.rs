@@ -4,10 +4,6 @@ use std::sync::Arc;
 use std::sync::atomic::AtomicBool;
 use std::time::Duration;
 
-use hyper::body::Incoming;
-use hyper_util::client::legacy::Client;
-use hyper_util::client::legacy::connect::HttpConnector;
-use hyper_util::rt::TokioExecutor;
 use ingress_core::SharedTable;
 
 use super::metrics::Metrics;
@@ -31,7 +27,6 @@ pub(crate) struct Gateway {
     /// Routes to backend slots, published only when the Ingresses change;
     /// the slots hold the endpoints, refreshed without touching the routes.
     pub(crate) routes: SharedTable<Target>,
-    pub(crate) client: Client<HttpConnector, Incoming>,
     pub(crate) metrics: Metrics,
     /// Set once the first table is published.
     pub(crate) ready: AtomicBool,
@@ -40,15 +35,8 @@ pub(crate) struct Gateway {
 
 impl Gateway {
     pub(crate) fn new(settings: Settings) -> Arc<Self> {
-        let mut connector = HttpConnector::new();
-        connector.set_connect_timeout(Some(settings.connect_timeout));
-        connector.set_nodelay(true);
-        let client = Client::builder(TokioExecutor::new())
-            .pool_idle_timeout(Duration::from_secs(30))
-            .build(connector);
         Arc::new(Self {
             routes: SharedTable::default(),
-            client,
             metrics: Metrics::new(),
             ready: AtomicBool::new(false),
             settings,

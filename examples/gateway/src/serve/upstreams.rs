@@ -13,23 +13,15 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
 use arc_swap::ArcSwap;
-use http::uri::Authority;
 use ingress_core::{Backend, ServiceBackend};
 use ingress_kube::{EndpointTable, NoEndpoints};
 use serde_json::{Value, json};
 
 use super::metrics::{BackendLabels, Metrics};
+use super::pool::Endpoint;
 
-/// Ready endpoints, each with its address ready for a URI, or why none.
-type Resolution = Result<Arc<[(SocketAddr, Authority)]>, NoEndpoints>;
-
-fn resolution(table: &EndpointTable, key: &ServiceBackend) -> Resolution {
-    let endpoints = table.resolve(key)?;
-    Ok(endpoints
-        .iter()
-        .filter_map(|&endpoint| Some((endpoint, Authority::try_from(endpoint.to_string()).ok()?)))
-        .collect())
-}
+/// Ready endpoints, or why there are none.
+type Resolution = Result<Arc<[Arc<Endpoint>]>, NoEndpoints>;
 
 /// One Service backend's endpoints, shared by every route to it.
 pub(crate) struct Upstream {
@@ -50,7 +42,7 @@ impl Upstream {
     }
 
     /// The endpoint for the next request (B1), or why none can serve it (B3).
-    pub(crate) fn pick(&self) -> Result<(SocketAddr, Authority), NoEndpoints> {
+    pub(crate) fn pick(&self) -> Result<Arc<Endpoint>, NoEndpoints> {
         let endpoints = self.endpoints.load();
         let endpoints = endpoints.as_ref().as_ref().map_err(Clone::clone)?;
         let turn = self.turn.fetch_add(1, Ordering::Relaxed);
@@ -74,7 +66,7 @@ impl Upstream {
             Ok(endpoints) => json!(
                 endpoints
                     .iter()
-                    .map(|(endpoint, _)| endpoint.to_string())
+                    .map(|endpoint| endpoint.address().to_string())
                     .collect::<Vec<_>>()
             ),
             Err(why) => json!({"unavailable": why.to_string()}),
@@ -116,10 +108,13 @@ impl fmt::Display for Target {
     }
 }
 
-/// Every backend's slot.
+/// Every backend's slot, and every endpoint's connections.
 #[derive(Debug, Default)]
 pub(crate) struct Upstreams {
     slots: HashMap<ServiceBackend, Arc<Upstream>>,
+    /// One [`Endpoint`] per address, shared by the backends that lead there
+    /// and kept across refreshes (with its idle connections) while in use.
+    endpoints: HashMap<SocketAddr, Arc<Endpoint>>,
     /// Backends the last refresh dropped, for the metrics.
     dropped: Vec<ServiceBackend>,
 }
@@ -130,16 +125,29 @@ impl Upstreams {
     /// routes keep the slots they hold.
     pub(crate) fn refresh<'a>(&mut self, table: &EndpointTable, backends: impl IntoIterator<Item = &'a Backend>) {
         let mut slots = HashMap::with_capacity(self.slots.len());
+        let mut endpoints_in_use = HashMap::with_capacity(self.endpoints.len());
         for backend in backends {
             let Backend::Service(key) = backend else { continue };
             if slots.contains_key(key) {
                 continue;
             }
-            let endpoints = resolution(table, key);
+            let endpoints = table.resolve(key).map(|addresses| {
+                addresses
+                    .iter()
+                    .map(|&address| {
+                        let endpoint = endpoints_in_use.entry(address).or_insert_with(|| {
+                            self.endpoints
+                                .get(&address)
+                                .map_or_else(|| Arc::new(Endpoint::new(address)), Arc::clone)
+                        });
+                        Arc::clone(endpoint)
+                    })
+                    .collect::<Arc<[_]>>()
+            });
             let slot = match self.slots.remove(key) {
                 Some(slot) => {
                     let unchanged = match (slot.endpoints.load().as_ref(), &endpoints) {
-                        (Ok(old), Ok(new)) => old.iter().map(|e| e.0).eq(new.iter().map(|e| e.0)),
+                        (Ok(old), Ok(new)) => old.iter().map(|e| e.address()).eq(new.iter().map(|e| e.address())),
                         (Err(old), Err(new)) => old == new,
                         _ => false,
                     };
@@ -153,6 +161,14 @@ impl Upstreams {
             slots.insert(key.clone(), slot);
         }
         self.dropped = std::mem::replace(&mut self.slots, slots).into_keys().collect();
+        self.endpoints = endpoints_in_use;
+    }
+
+    /// Closes the connections idle for too long, on every endpoint.
+    pub(crate) fn expire_idle(&self) {
+        for endpoint in self.endpoints.values() {
+            endpoint.expire_idle();
+        }
     }
 
     /// What routes to `backend` lead to (after [`Upstreams::refresh`]).
