@@ -1,10 +1,11 @@
 //! What a proxy changes in the headers it forwards.
 
-use http::header::{self, HeaderMap, HeaderName, HeaderValue};
+use http::header::{self, Entry, HeaderMap, HeaderName, HeaderValue};
 
 /// Hop-by-hop headers (RFC 9110 section 7.6.1): meaningful for one
-/// connection only, never forwarded.
-const HOP_BY_HOP: [HeaderName; 8] = [
+/// connection only, never forwarded. A `static`, so that using it builds
+/// and drops nothing.
+static HOP_BY_HOP: [HeaderName; 8] = [
     header::CONNECTION,
     HeaderName::from_static("keep-alive"),
     HeaderName::from_static("proxy-connection"),
@@ -14,6 +15,43 @@ const HOP_BY_HOP: [HeaderName; 8] = [
     header::TRAILER,
     header::TRANSFER_ENCODING,
 ];
+
+static X_FORWARDED_FOR: HeaderName = HeaderName::from_static("x-forwarded-for");
+static X_FORWARDED_PROTO: HeaderName = HeaderName::from_static("x-forwarded-proto");
+static X_FORWARDED_HOST: HeaderName = HeaderName::from_static("x-forwarded-host");
+
+/// The place of a header in [`HOP_BY_HOP`], or [`UPGRADE_BIT`]'s place for
+/// `Upgrade` (hop-by-hop unless the message switches protocols).
+fn hop_by_hop_index(name: &str) -> Option<u32> {
+    Some(match name {
+        "connection" => 0,
+        "keep-alive" => 1,
+        "proxy-connection" => 2,
+        "proxy-authenticate" => 3,
+        "proxy-authorization" => 4,
+        "te" => 5,
+        "trailer" => 6,
+        "transfer-encoding" => 7,
+        "upgrade" => 8,
+        _ => return None,
+    })
+}
+
+/// What [`hop_by_hop_index`] knows, as a `Connection` token may spell it.
+const HOP_BY_HOP_NAMES: [&str; 9] = [
+    "connection",
+    "keep-alive",
+    "proxy-connection",
+    "proxy-authenticate",
+    "proxy-authorization",
+    "te",
+    "trailer",
+    "transfer-encoding",
+    "upgrade",
+];
+
+const CONNECTION_BIT: u32 = 1;
+const UPGRADE_BIT: u32 = 1 << 8;
 
 /// Whether the request asks to switch protocols (`Connection: upgrade`
 /// with an `Upgrade` header), as a WebSocket handshake does.
@@ -36,23 +74,37 @@ fn connection_tokens(headers: &HeaderMap) -> impl Iterator<Item = &str> {
 /// upgrade keeps `Connection: upgrade` and `Upgrade`, which the next hop
 /// needs to switch protocols too.
 pub(crate) fn remove_hop_by_hop(headers: &mut HeaderMap, upgrade: bool) {
-    // Most messages have none of them: one pass over the names, no lookups.
+    // One pass over the names says which are there: most messages have none
+    // or only `Connection`, and only those present are looked up again.
     let present = headers
         .keys()
-        .any(|name| name == header::UPGRADE || HOP_BY_HOP.contains(name));
-    if !present && !upgrade {
+        .filter_map(|name| hop_by_hop_index(name.as_str()))
+        .fold(0_u32, |present, index| present | 1 << index);
+    if present == 0 && !upgrade {
         return;
     }
-    let named: Vec<HeaderName> = connection_tokens(headers)
-        .filter(|token| !(upgrade && token.eq_ignore_ascii_case("upgrade")))
-        .filter_map(|token| HeaderName::from_bytes(token.as_bytes()).ok())
-        .collect();
-    for name in named.iter().chain(&HOP_BY_HOP) {
-        headers.remove(name);
+    if present & CONNECTION_BIT != 0 {
+        // Names the Connection header lists, other than the ones above
+        // (usually none: `Connection: keep-alive` or `close`).
+        let listed = |token: &&str| !HOP_BY_HOP_NAMES.iter().any(|name| name.eq_ignore_ascii_case(token));
+        if connection_tokens(headers).any(|token| listed(&token)) {
+            let named: Vec<HeaderName> = connection_tokens(headers)
+                .filter(listed)
+                .filter_map(|token| HeaderName::from_bytes(token.as_bytes()).ok())
+                .collect();
+            for name in &named {
+                headers.remove(name);
+            }
+        }
+    }
+    for (index, name) in HOP_BY_HOP.iter().enumerate() {
+        if present & 1 << index != 0 {
+            headers.remove(name);
+        }
     }
     if upgrade {
         headers.insert(header::CONNECTION, HeaderValue::from_static("upgrade"));
-    } else {
+    } else if present & UPGRADE_BIT != 0 {
         headers.remove(header::UPGRADE);
     }
 }
@@ -61,30 +113,29 @@ pub(crate) fn remove_hop_by_hop(headers: &mut HeaderMap, upgrade: bool) {
 /// `X-Forwarded-Proto` and `X-Forwarded-Host` (the Host the client sent).
 /// They inform the backend; routing never reads them (H6).
 pub(crate) fn add_forwarded(headers: &mut HeaderMap, client: &HeaderValue, host: Option<HeaderValue>) {
-    let forwarded_for = HeaderName::from_static("x-forwarded-for");
-    // Several lines of a list header are one list.
-    let earlier: Vec<&str> = headers
-        .get_all(&forwarded_for)
-        .iter()
-        .filter_map(|value| value.to_str().ok())
-        .map(str::trim)
-        .filter(|value| !value.is_empty())
-        .collect();
-    if earlier.is_empty() {
-        headers.insert(forwarded_for, client.clone());
-    } else {
-        let list = format!("{}, {}", earlier.join(", "), client.to_str().unwrap_or_default());
-        if let Ok(value) = HeaderValue::from_str(&list) {
-            headers.insert(forwarded_for, value);
+    match headers.entry(&X_FORWARDED_FOR) {
+        Entry::Vacant(entry) => {
+            entry.insert(client.clone());
+        }
+        // Several lines of a list header are one list.
+        Entry::Occupied(mut entry) => {
+            let mut list = String::new();
+            for earlier in entry.iter().filter_map(|value| value.to_str().ok()).map(str::trim) {
+                if !earlier.is_empty() {
+                    list.push_str(earlier);
+                    list.push_str(", ");
+                }
+            }
+            list.push_str(client.to_str().unwrap_or_default());
+            if let Ok(value) = HeaderValue::from_str(&list) {
+                entry.insert(value);
+            }
         }
     }
-    headers.insert(
-        HeaderName::from_static("x-forwarded-proto"),
-        HeaderValue::from_static("http"),
-    );
+    headers.insert(&X_FORWARDED_PROTO, HeaderValue::from_static("http"));
     match host {
-        Some(host) => headers.insert(HeaderName::from_static("x-forwarded-host"), host),
-        None => headers.remove(HeaderName::from_static("x-forwarded-host")),
+        Some(host) => headers.insert(&X_FORWARDED_HOST, host),
+        None => headers.remove(&X_FORWARDED_HOST),
     };
 }
 
@@ -117,6 +168,29 @@ mod tests {
         remove_hop_by_hop(&mut map, false);
         let left: Vec<_> = map.keys().map(HeaderName::as_str).collect();
         assert_eq!(left, ["accept"]);
+    }
+
+    #[test]
+    fn connection_tokens_are_case_insensitive_and_name_any_header() {
+        let mut map = headers(&[
+            ("connection", "Keep-Alive, X-Private, Upgrade"),
+            ("keep-alive", "timeout=5"),
+            ("x-private", "secret"),
+            ("upgrade", "websocket"),
+            ("transfer-encoding", "chunked"),
+            ("x-public", "kept"),
+        ]);
+        remove_hop_by_hop(&mut map, false);
+        let left: Vec<_> = map.keys().map(HeaderName::as_str).collect();
+        assert_eq!(left, ["x-public"]);
+    }
+
+    #[test]
+    fn messages_without_hop_by_hop_headers_are_untouched() {
+        let mut map = headers(&[("accept", "*/*"), ("x-forwarded-for", "10.0.0.1")]);
+        let before = map.clone();
+        remove_hop_by_hop(&mut map, false);
+        assert_eq!(map, before);
     }
 
     #[test]

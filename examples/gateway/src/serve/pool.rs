@@ -102,7 +102,10 @@ impl Endpoint {
                 },
             }
         }
-        let mut sender = self.connect(connect_timeout).await?;
+        // Boxed: connecting is the rare path, and its future is large; kept
+        // inline it would make every request's future (moved several times)
+        // as large.
+        let mut sender = Box::pin(self.connect(connect_timeout)).await?;
         let response = sender.send_request(request).await.map_err(SendError::Upstream)?;
         Ok(self.attach(response, sender))
     }

@@ -79,10 +79,55 @@ impl Service<Request<Incoming>> for Proxy {
         Poll::Ready(Ok(()))
     }
 
-    fn call(&mut self, request: Request<Incoming>) -> Self::Future {
+    /// Everything up to sending is done here, synchronously; the future
+    /// holds only the exchange with the upstream (a small future is cheaper
+    /// to box and to move).
+    fn call(&mut self, mut request: Request<Incoming>) -> Self::Future {
+        let Some(route) = request.extensions_mut().remove::<Route<Target>>() else {
+            return answer(text(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "503 Service Unavailable: the request was not routed\n",
+            ));
+        };
+        let endpoint = match route.backend() {
+            Target::Service(upstream) => upstream.pick(),
+            // M9: resource backends are carried, not served.
+            Target::Unserved(what) => {
+                let response = text(
+                    StatusCode::SERVICE_UNAVAILABLE,
+                    format!(
+                        "503 Service Unavailable: {what} is a resource backend, which this gateway does not serve\n"
+                    ),
+                );
+                self.count(&route, &response);
+                return answer(response);
+            }
+        };
+        let endpoint = match endpoint {
+            Ok(endpoint) => endpoint,
+            // B3: no ready endpoint answers 503, never another backend.
+            Err(why) => {
+                let response = text(
+                    StatusCode::SERVICE_UNAVAILABLE,
+                    format!("503 Service Unavailable: {why}\n"),
+                );
+                self.count(&route, &response);
+                return answer(response);
+            }
+        };
+        let (upstream_request, downstream_upgrade) = self.prepare(request, &endpoint);
         let this = self.clone();
-        Box::pin(async move { Ok(this.forward(request).await) })
+        Box::pin(async move {
+            let response = this.exchange(&endpoint, upstream_request, downstream_upgrade).await;
+            this.count(&route, &response);
+            Ok(response)
+        })
     }
+}
+
+/// An answer known before any await.
+fn answer(response: Response<ProxyBody>) -> <Proxy as Service<Request<Incoming>>>::Future {
+    Box::pin(std::future::ready(Ok(response)))
 }
 
 pub(crate) fn text(status: StatusCode, text: impl Into<Bytes>) -> Response<ProxyBody> {
@@ -96,36 +141,20 @@ pub(crate) fn text(status: StatusCode, text: impl Into<Bytes>) -> Response<Proxy
 }
 
 impl Proxy {
-    async fn forward(&self, mut request: Request<Incoming>) -> Response<ProxyBody> {
-        let Some(route) = request.extensions_mut().remove::<Route<Target>>() else {
-            return text(
-                StatusCode::SERVICE_UNAVAILABLE,
-                "503 Service Unavailable: the request was not routed\n",
-            );
-        };
-        let response = match route.backend() {
-            Target::Service(upstream) => match upstream.pick() {
-                Ok(endpoint) => self.send(request, &endpoint).await,
-                // B3: no ready endpoint answers 503, never another backend.
-                Err(why) => text(
-                    StatusCode::SERVICE_UNAVAILABLE,
-                    format!("503 Service Unavailable: {why}\n"),
-                ),
-            },
-            // M9: resource backends are carried, not served.
-            Target::Unserved(what) => text(
-                StatusCode::SERVICE_UNAVAILABLE,
-                format!("503 Service Unavailable: {what} is a resource backend, which this gateway does not serve\n"),
-            ),
-        };
+    fn count(&self, route: &Route<Target>, response: &Response<ProxyBody>) {
         self.gateway
             .metrics
             .count_request(Some(route.ingress()), response.status().as_u16());
-        response
     }
 
-    /// Sends the request to `endpoint` and streams the answer back.
-    async fn send(&self, mut request: Request<Incoming>, endpoint: &Arc<Endpoint>) -> Response<ProxyBody> {
+    /// The request as the upstream gets it: origin-form target, Host kept,
+    /// hop-by-hop headers out, `X-Forwarded-*` in; and the client's side of
+    /// an upgrade, if it asked for one.
+    fn prepare(
+        &self,
+        mut request: Request<Incoming>,
+        endpoint: &Endpoint,
+    ) -> (Request<Incoming>, Option<hyper::upgrade::OnUpgrade>) {
         let upgrade = is_upgrade(request.headers());
         let downstream_upgrade = upgrade.then(|| hyper::upgrade::on(&mut request));
         let (mut parts, body) = request.into_parts();
@@ -159,8 +188,16 @@ impl Proxy {
             .unwrap_or_else(|| PathAndQuery::from_static("/"));
         parts.uri = Uri::from(target);
         parts.version = Version::HTTP_11;
-        let upstream_request = Request::from_parts(parts, body);
+        (Request::from_parts(parts, body), downstream_upgrade)
+    }
 
+    /// Sends the request to `endpoint` and streams the answer back.
+    async fn exchange(
+        &self,
+        endpoint: &Arc<Endpoint>,
+        upstream_request: Request<Incoming>,
+        downstream_upgrade: Option<hyper::upgrade::OnUpgrade>,
+    ) -> Response<ProxyBody> {
         let settings = &self.gateway.settings;
         let answer = tokio::time::timeout(
             settings.upstream_timeout,
