@@ -94,19 +94,21 @@ pub(crate) struct ServeArgs {
     /// Where to serve /healthz, /readyz, /metrics and /routes.
     #[arg(long, value_name = "ADDR")]
     pub(crate) admin_listen: Option<SocketAddr>,
-    /// Worker threads (default: one per core).
+    /// Worker threads (default: one per core). With 1, the gateway runs on
+    /// a single-threaded runtime, which wakes tasks more cheaply.
     #[arg(long)]
     pub(crate) workers: Option<usize>,
     /// How often to look for changed manifest files.
     #[arg(long, default_value_t = 1000, value_name = "MS")]
     pub(crate) reload_interval_ms: u64,
-    /// Longest wait for an upstream's response headers, then 504.
+    /// Longest wait for an upstream's response headers, then 504 (checked
+    /// every 100 ms, so up to 100 ms later).
     #[arg(long, default_value_t = 30_000, value_name = "MS")]
     pub(crate) upstream_timeout_ms: u64,
     /// Longest wait to connect to an upstream, then 502.
     #[arg(long, default_value_t = 5_000, value_name = "MS")]
     pub(crate) connect_timeout_ms: u64,
-    /// Longest wait for a client's request headers.
+    /// Longest wait for a client's request headers (checked every 100 ms).
     #[arg(long, default_value_t = 10_000, value_name = "MS")]
     pub(crate) header_read_timeout_ms: u64,
     /// Longest wait for requests in flight at shutdown.

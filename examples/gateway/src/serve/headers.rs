@@ -113,6 +113,8 @@ pub(crate) fn remove_hop_by_hop(headers: &mut HeaderMap, upgrade: bool) {
 /// `X-Forwarded-Proto` and `X-Forwarded-Host` (the Host the client sent).
 /// They inform the backend; routing never reads them (H6).
 pub(crate) fn add_forwarded(headers: &mut HeaderMap, client: &HeaderValue, host: Option<HeaderValue>) {
+    // Grown once, not once per header.
+    headers.reserve(3);
     match headers.entry(&X_FORWARDED_FOR) {
         Entry::Vacant(entry) => {
             entry.insert(client.clone());

@@ -5,7 +5,7 @@ use std::future::Future;
 use std::sync::Arc;
 
 use hyper::body::Incoming;
-use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
+use hyper_util::rt::{TokioExecutor, TokioIo};
 use hyper_util::server::conn::auto;
 use hyper_util::server::graceful::GracefulShutdown;
 use ingress_tower::IngressLayer;
@@ -22,7 +22,7 @@ pub(crate) async fn serve(gateway: Arc<Gateway>, listener: TcpListener, shutdown
     let mut builder = auto::Builder::new(TokioExecutor::new());
     builder
         .http1()
-        .timer(TokioTimer::new())
+        .timer(gateway.timer.clone())
         .header_read_timeout(gateway.settings.header_read_timeout);
     let graceful = GracefulShutdown::new();
     tokio::pin!(shutdown);

@@ -14,6 +14,7 @@ mod pool;
 mod proxy;
 mod reload;
 mod state;
+mod timer;
 mod tunnel;
 mod upstreams;
 
@@ -59,7 +60,7 @@ async fn serve(args: &ServeArgs) -> anyhow::Result<()> {
         header_read_timeout: Duration::from_millis(args.header_read_timeout_ms),
         shutdown_timeout: Duration::from_millis(args.shutdown_timeout_ms),
     };
-    let gateway = Gateway::new(settings);
+    let gateway = Gateway::new(settings).context("cannot start the timer thread")?;
     let selector =
         ClassSelector::new(args.source.controller.as_str()).with_watch_without_class(args.source.watch_without_class);
     let mut reloader = reload::Reloader::new(args.source.manifests.clone(), selector);

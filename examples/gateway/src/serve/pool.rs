@@ -15,9 +15,10 @@ use std::collections::VecDeque;
 use std::fmt;
 use std::net::SocketAddr;
 use std::pin::Pin;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::task::{Context, Poll};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use bytes::Bytes;
 use http::uri::Authority;
@@ -27,8 +28,15 @@ use hyper::client::conn::http1::{self, SendRequest};
 use hyper_util::rt::TokioIo;
 use tokio::net::TcpStream;
 
-/// An idle connection unused for this long is closed.
-pub(crate) const IDLE_TIMEOUT: Duration = Duration::from_secs(30);
+/// How often [`expire_idle`] should run: an idle connection is closed after
+/// 22.5 to 30 s.
+pub(crate) const EXPIRY_INTERVAL: Duration = Duration::from_millis(7_500);
+/// Expiry runs an idle connection survives.
+const EXPIRY_RUNS: u64 = 4;
+
+/// A clock that ticks once per expiry run: returning a connection reads it
+/// instead of the system clock.
+static EPOCH: AtomicU64 = AtomicU64::new(0);
 /// Idle connections kept per endpoint; more are closed as they come back.
 const MAX_IDLE: usize = 512;
 
@@ -42,7 +50,8 @@ pub(crate) struct Endpoint {
 
 struct Idle {
     sender: SendRequest<Incoming>,
-    since: Instant,
+    /// [`EPOCH`] when it came back.
+    since: u64,
 }
 
 /// Why a request got no response from the upstream.
@@ -131,17 +140,10 @@ impl Endpoint {
     }
 
     /// The most recently returned connection that can take a request now.
-    /// Closed ones, and those idle too long, are dropped on the way; one
-    /// still finishing its last exchange stays for a later request.
+    /// Closed ones are dropped on the way; one still finishing its last
+    /// exchange stays for a later request.
     fn take_idle(&self) -> Option<SendRequest<Incoming>> {
         let mut idle = self.lock();
-        let now = Instant::now();
-        while idle
-            .front()
-            .is_some_and(|oldest| now.duration_since(oldest.since) >= IDLE_TIMEOUT)
-        {
-            idle.pop_front();
-        }
         let mut index = idle.len();
         while index > 0 {
             index -= 1;
@@ -163,17 +165,16 @@ impl Endpoint {
         if idle.len() < MAX_IDLE {
             idle.push_back(Idle {
                 sender,
-                since: Instant::now(),
+                since: EPOCH.load(Ordering::Relaxed),
             });
         }
     }
 
-    /// Closes connections idle for longer than [`IDLE_TIMEOUT`] (and those
-    /// the upstream closed), for endpoints that see no traffic.
-    pub(crate) fn expire_idle(&self) {
-        let now = Instant::now();
+    /// Closes connections that have been idle for [`EXPIRY_RUNS`] runs of
+    /// [`expire_idle`] (and those the upstream closed).
+    fn expire(&self, now: u64) {
         self.lock()
-            .retain(|entry| !entry.sender.is_closed() && now.duration_since(entry.since) < IDLE_TIMEOUT);
+            .retain(|entry| !entry.sender.is_closed() && now.saturating_sub(entry.since) < EXPIRY_RUNS);
     }
 
     /// Idle connections kept now.
@@ -201,6 +202,16 @@ impl Endpoint {
             }
             body
         })
+    }
+}
+
+/// One expiry run over `endpoints`; called every [`EXPIRY_INTERVAL`], it
+/// closes connections idle for between three and four intervals (22.5 to
+/// 30 s).
+pub(crate) fn expire_idle<'a>(endpoints: impl IntoIterator<Item = &'a Arc<Endpoint>>) {
+    let now = EPOCH.fetch_add(1, Ordering::Relaxed) + 1;
+    for endpoint in endpoints {
+        endpoint.expire(now);
     }
 }
 
@@ -382,6 +393,21 @@ mod tests {
             2,
             "the second request could not share the first's connection"
         );
+    }
+
+    #[tokio::test]
+    async fn idle_connections_expire_after_four_runs() {
+        let (address, _accepted) = upstream(usize::MAX, "idle").await;
+        let endpoint = Arc::new(Endpoint::new(address));
+        let request = requests(1).await.pop().unwrap();
+        let response = endpoint.send(request, Duration::from_secs(2)).await.unwrap();
+        assert_eq!(text(response).await, "idle");
+        for _ in 1..EXPIRY_RUNS {
+            expire_idle([&endpoint]);
+            assert_eq!(endpoint.idle_count(), 1);
+        }
+        expire_idle([&endpoint]);
+        assert_eq!(endpoint.idle_count(), 0);
     }
 
     #[tokio::test]

@@ -199,11 +199,14 @@ impl Proxy {
         downstream_upgrade: Option<hyper::upgrade::OnUpgrade>,
     ) -> Response<ProxyBody> {
         let settings = &self.gateway.settings;
-        let answer = tokio::time::timeout(
-            settings.upstream_timeout,
-            endpoint.send(upstream_request, settings.connect_timeout),
-        )
-        .await;
+        let answer = self
+            .gateway
+            .timer
+            .timeout(
+                settings.upstream_timeout,
+                endpoint.send(upstream_request, settings.connect_timeout),
+            )
+            .await;
         let mut response = match answer {
             Err(_) => {
                 return text(

@@ -124,7 +124,7 @@ impl Reloader {
         let mut expired = Instant::now();
         loop {
             std::thread::sleep(interval);
-            if expired.elapsed() >= super::pool::IDLE_TIMEOUT / 4 {
+            if expired.elapsed() >= super::pool::EXPIRY_INTERVAL {
                 self.upstreams.expire_idle();
                 expired = Instant::now();
             }

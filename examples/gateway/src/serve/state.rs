@@ -7,6 +7,7 @@ use std::time::Duration;
 use ingress_core::SharedTable;
 
 use super::metrics::Metrics;
+use super::timer::CoarseTimer;
 use super::upstreams::Target;
 
 /// Timeouts and limits.
@@ -31,15 +32,18 @@ pub(crate) struct Gateway {
     /// Set once the first table is published.
     pub(crate) ready: AtomicBool,
     pub(crate) settings: Settings,
+    /// For the per-request timeouts.
+    pub(crate) timer: CoarseTimer,
 }
 
 impl Gateway {
-    pub(crate) fn new(settings: Settings) -> Arc<Self> {
-        Arc::new(Self {
+    pub(crate) fn new(settings: Settings) -> std::io::Result<Arc<Self>> {
+        Ok(Arc::new(Self {
             routes: SharedTable::default(),
             metrics: Metrics::new(),
             ready: AtomicBool::new(false),
             settings,
-        })
+            timer: CoarseTimer::new()?,
+        }))
     }
 }

@@ -166,9 +166,7 @@ impl Upstreams {
 
     /// Closes the connections idle for too long, on every endpoint.
     pub(crate) fn expire_idle(&self) {
-        for endpoint in self.endpoints.values() {
-            endpoint.expire_idle();
-        }
+        super::pool::expire_idle(self.endpoints.values());
     }
 
     /// What routes to `backend` lead to (after [`Upstreams::refresh`]).
