@@ -86,7 +86,11 @@ pub(crate) fn remove_hop_by_hop(headers: &mut HeaderMap, upgrade: bool) {
     if present & CONNECTION_BIT != 0 {
         // Names the Connection header lists, other than the ones above
         // (usually none: `Connection: keep-alive` or `close`).
-        let listed = |token: &&str| !HOP_BY_HOP_NAMES.iter().any(|name| name.eq_ignore_ascii_case(token));
+        // `Host` is never dropped this way: routing used it, and HTTP/1.1
+        // requires it upstream.
+        let listed = |token: &&str| {
+            !token.eq_ignore_ascii_case("host") && !HOP_BY_HOP_NAMES.iter().any(|name| name.eq_ignore_ascii_case(token))
+        };
         if connection_tokens(headers).any(|token| listed(&token)) {
             let named: Vec<HeaderName> = connection_tokens(headers)
                 .filter(listed)
@@ -106,6 +110,21 @@ pub(crate) fn remove_hop_by_hop(headers: &mut HeaderMap, upgrade: bool) {
         headers.insert(header::CONNECTION, HeaderValue::from_static("upgrade"));
     } else if present & UPGRADE_BIT != 0 {
         headers.remove(header::UPGRADE);
+    }
+}
+
+/// Joins several `Cookie` fields into one, as HTTP/1.1 requires (RFC 9113
+/// section 8.2.3: HTTP/2 clients may split cookies over several fields).
+pub(crate) fn join_cookies(headers: &mut HeaderMap) {
+    let header::Entry::Occupied(mut entry) = headers.entry(header::COOKIE) else {
+        return;
+    };
+    if entry.iter().nth(1).is_none() {
+        return;
+    }
+    let joined: Vec<&[u8]> = entry.iter().map(HeaderValue::as_bytes).collect();
+    if let Ok(value) = HeaderValue::from_bytes(&joined.join(&b"; "[..])) {
+        entry.insert(value);
     }
 }
 
@@ -185,6 +204,27 @@ mod tests {
         remove_hop_by_hop(&mut map, false);
         let left: Vec<_> = map.keys().map(HeaderName::as_str).collect();
         assert_eq!(left, ["x-public"]);
+    }
+
+    #[test]
+    fn connection_cannot_name_host_away() {
+        let mut map = headers(&[("host", "hello.nginx.com"), ("connection", "host, x-private")]);
+        remove_hop_by_hop(&mut map, false);
+        let left: Vec<_> = map.keys().map(HeaderName::as_str).collect();
+        assert_eq!(left, ["host"]);
+    }
+
+    #[test]
+    fn split_cookies_become_one_field() {
+        let mut map = HeaderMap::new();
+        map.append(header::COOKIE, HeaderValue::from_static("a=1"));
+        map.append(header::COOKIE, HeaderValue::from_static("b=2; c=3"));
+        join_cookies(&mut map);
+        let cookies: Vec<_> = map.get_all(header::COOKIE).iter().collect();
+        assert_eq!(cookies, ["a=1; b=2; c=3"]);
+        let mut single = headers(&[("cookie", "a=1")]);
+        join_cookies(&mut single);
+        assert_eq!(single.get(header::COOKIE).unwrap(), "a=1");
     }
 
     #[test]

@@ -16,7 +16,7 @@ use hyper::body::{Body, Frame, Incoming, SizeHint};
 use ingress_core::Route;
 use tower::Service;
 
-use super::headers::{add_forwarded, is_upgrade, remove_hop_by_hop};
+use super::headers::{add_forwarded, is_upgrade, join_cookies, remove_hop_by_hop};
 use super::pool::{Endpoint, PooledBody, SendError};
 use super::state::Gateway;
 use super::tunnel::tunnel;
@@ -178,6 +178,9 @@ impl Proxy {
             }
         };
         remove_hop_by_hop(&mut parts.headers, upgrade);
+        if parts.version == Version::HTTP_2 {
+            join_cookies(&mut parts.headers);
+        }
         add_forwarded(&mut parts.headers, &self.client, host);
         // The layer already put the canonical path (and the query as the client
         // sent it) into the URI; the upstream gets it in origin form.
@@ -230,8 +233,18 @@ impl Proxy {
         let switched = response.status() == StatusCode::SWITCHING_PROTOCOLS;
         match downstream_upgrade {
             Some(downstream) if switched => {
+                remove_hop_by_hop(response.headers_mut(), true);
                 let upstream = hyper::upgrade::on(&mut response);
                 tokio::spawn(tunnel(downstream, upstream));
+            }
+            // Switching protocols the client did not ask for cannot be
+            // passed on.
+            _ if switched => {
+                tracing::debug!(endpoint = %endpoint.address(), "unrequested 101 from the upstream");
+                return text(
+                    StatusCode::BAD_GATEWAY,
+                    "502 Bad Gateway: the upstream switched protocols unasked\n",
+                );
             }
             _ => remove_hop_by_hop(response.headers_mut(), false),
         }

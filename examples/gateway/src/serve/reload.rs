@@ -122,12 +122,20 @@ impl Reloader {
     pub(crate) fn watch(mut self, gateway: &Gateway, interval: Duration) {
         let mut settling = None;
         let mut expired = Instant::now();
+        let mut checked = Instant::now();
+        // Idle upstream connections expire on this thread too, whatever
+        // the reload interval.
+        let nap = interval.min(super::pool::EXPIRY_INTERVAL);
         loop {
-            std::thread::sleep(interval);
+            std::thread::sleep(nap);
             if expired.elapsed() >= super::pool::EXPIRY_INTERVAL {
                 self.upstreams.expire_idle();
                 expired = Instant::now();
             }
+            if checked.elapsed() < interval {
+                continue;
+            }
+            checked = Instant::now();
             let now = stamp(&self.path);
             if now == self.stamp {
                 settling = None;

@@ -104,12 +104,16 @@ impl Inner {
     }
 }
 
-/// The background thread: every tick, wake what is due.
+/// The background thread: every tick, wake what is due. The tick count is
+/// read off the clock, not counted, so time spent scanning or oversleeping
+/// never makes the timer fall behind.
 fn tick(inner: &Weak<Inner>) {
+    let tick = TICK.as_nanos();
     loop {
-        std::thread::sleep(TICK);
         let Some(inner) = inner.upgrade() else { return };
-        let now = inner.now.fetch_add(1, Ordering::AcqRel) + 1;
+        let elapsed = inner.start.elapsed().as_nanos();
+        let now = u64::try_from(elapsed / tick).unwrap_or(u64::MAX);
+        inner.now.fetch_max(now, Ordering::AcqRel);
         let mut due = Vec::new();
         {
             let mut slots = inner.lock();
@@ -124,6 +128,11 @@ fn tick(inner: &Weak<Inner>) {
         for waker in due {
             waker.wake();
         }
+        drop(inner);
+        // Until the next tick boundary.
+        let into_tick = u64::try_from(elapsed % tick).unwrap_or(0);
+        let tick_nanos = u64::try_from(tick).unwrap_or(u64::MAX);
+        std::thread::sleep(Duration::from_nanos(tick_nanos - into_tick));
     }
 }
 
@@ -150,6 +159,12 @@ impl Future for CoarseSleep {
         }
         let mut slots = this.inner.lock();
         match this.slot {
+            // Due by now (a tick may have passed since the check above, and
+            // its scan would not see a slot armed after it).
+            None if this.inner.now.load(Ordering::Acquire) >= this.due => {
+                this.done = true;
+                Poll::Ready(())
+            }
             None => {
                 let entry = Some(Entry {
                     due: this.due,
