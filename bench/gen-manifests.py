@@ -5,6 +5,8 @@ IngressClass. Usage: gen-manifests.py DIR [INGRESSES] [FILES]"""
 import os
 import sys
 
+from load_helper import INGRESS_CLASS
+
 out = sys.argv[1]
 ingresses = int(sys.argv[2]) if len(sys.argv) > 2 else 10_000
 files = int(sys.argv[3]) if len(sys.argv) > 3 else 300
@@ -12,15 +14,7 @@ paths = ["/", "/api", "/api/v1", "/static", "/assets/js", "/login", "/healthz", 
 
 os.makedirs(out, exist_ok=True)
 with open(os.path.join(out, "class.yaml"), "w") as f:
-    f.write("""apiVersion: networking.k8s.io/v1
-kind: IngressClass
-metadata:
-  name: ingress-gateway
-  annotations:
-    ingressclass.kubernetes.io/is-default-class: "true"
-spec:
-  controller: ingress-rs.dev/ingress-gateway
-""")
+    f.write(INGRESS_CLASS)
 per_file = -(-ingresses // files)
 for n in range(files):
     docs = []

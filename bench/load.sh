@@ -223,10 +223,10 @@ to_us() {
 
 # Runs wrk on core 1; its CPU time (user + system, seconds) goes to OUT.cpu.
 run_wrk() {
-  local port=$1 requests=$2 seconds=$3 out=$4 script=${5:-$BENCH/requests.lua}
+  local port=$1 requests=$2 seconds=$3 out=$4
   (
     timeout $((seconds + 30)) "${LOAD_CPU[@]}" wrk -t1 -c"$CONNECTIONS" -d"${seconds}s" --latency \
-      -s "$script" "http://127.0.0.1:$port/" -- "$requests" >"$out" 2>&1
+      -s "$BENCH/requests.lua" "http://127.0.0.1:$port/" -- "$requests" >"$out" 2>&1
     # The second line of `times`: this subshell's children, i.e. wrk (not
     # in a pipeline, where `times` would run in a subshell of its own).
     times >"$out.times"
@@ -355,7 +355,7 @@ for size in $RELOAD_SIZES; do
   # Started directly (not through a function) so that $! is timeout itself,
   # which passes a TERM from the cleanup on to wrk.
   timeout $((RELOAD_SECONDS + 30)) "${LOAD_CPU[@]}" wrk -t1 -c"$CONNECTIONS" -d"${RELOAD_SECONDS}s" --latency \
-    -s "$BENCH/requests-count.lua" "http://127.0.0.1:$GATEWAY_PORT/" -- "$WORK/requests-$size.txt" \
+    -s "$BENCH/requests.lua" "http://127.0.0.1:$GATEWAY_PORT/" -- "$WORK/requests-$size.txt" count \
     >"$dir/wrk.txt" 2>&1 &
   wrk_pid=$!
   PIDS+=("$wrk_pid")

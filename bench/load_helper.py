@@ -43,6 +43,17 @@ import time
 
 PATHS = [("/api", "Prefix"), ("/static/js", "Prefix"), ("/docs", "Prefix"), ("/login", "Exact")]
 CHURN_EXTRA_PATH = "/churn-extra"
+# The default IngressClass of the gateway's controller (also used by
+# gen-manifests.py).
+INGRESS_CLASS = """apiVersion: networking.k8s.io/v1
+kind: IngressClass
+metadata:
+  name: ingress-gateway
+  annotations:
+    ingressclass.kubernetes.io/is-default-class: "true"
+spec:
+  controller: ingress-rs.dev/ingress-gateway
+"""
 
 
 def host_name(h):
@@ -100,15 +111,7 @@ def cmd_manifests(out, routes, backend_port):
     routes, backend_port = int(routes), int(backend_port)
     os.makedirs(out, exist_ok=True)
     with open(os.path.join(out, "class.yaml"), "w") as f:
-        f.write("""apiVersion: networking.k8s.io/v1
-kind: IngressClass
-metadata:
-  name: ingress-gateway
-  annotations:
-    ingressclass.kubernetes.io/is-default-class: "true"
-spec:
-  controller: ingress-rs.dev/ingress-gateway
-""")
+        f.write(INGRESS_CLASS)
     services = []
     for name in ("backend-svc", "backend-alt"):
         services.append(f"""apiVersion: v1
@@ -179,9 +182,10 @@ def cmd_churn(out, changes, interval):
     print(f"churn: {changes} changes written in {time.monotonic() - started:.1f} s", flush=True)
 
 
-def cmd_nginx_backend(conf, port, prefix):
-    with open(conf, "w") as f:
-        f.write(f"""# The backend both proxies forward to: "ok" for every path.
+def nginx_preamble(comment, prefix):
+    """The start of an nginx config (up to inside `http {`) that keeps every
+    file of the instance under `prefix`."""
+    return f"""{comment}
 worker_processes 1;
 pid {prefix}/nginx.pid;
 error_log {prefix}/error.log warn;
@@ -193,7 +197,13 @@ http {{
     fastcgi_temp_path {prefix}/fastcgi;
     uwsgi_temp_path {prefix}/uwsgi;
     scgi_temp_path {prefix}/scgi;
-    keepalive_requests 1000000;
+"""
+
+
+def cmd_nginx_backend(conf, port, prefix):
+    with open(conf, "w") as f:
+        f.write(nginx_preamble('# The backend both proxies forward to: "ok" for every path.', prefix))
+        f.write(f"""    keepalive_requests 1000000;
     server {{
         listen 127.0.0.1:{port} default_server;
         location / {{ default_type text/plain; return 200 "ok"; }}
@@ -212,19 +222,8 @@ def nginx_locations(path, kind):
 
 def cmd_nginx_proxy(conf, routes, port, backend_port, prefix):
     routes = int(routes)
-    lines = [f"""# nginx as the reverse proxy, with the routes of the gateway's manifests.
-worker_processes 1;
-pid {prefix}/nginx.pid;
-error_log {prefix}/error.log warn;
-events {{ worker_connections 4096; }}
-http {{
-    access_log off;
-    client_body_temp_path {prefix}/body;
-    proxy_temp_path {prefix}/proxy;
-    fastcgi_temp_path {prefix}/fastcgi;
-    uwsgi_temp_path {prefix}/uwsgi;
-    scgi_temp_path {prefix}/scgi;
-    server_names_hash_max_size 32768;
+    lines = [nginx_preamble("# nginx as the reverse proxy, with the routes of the gateway's manifests.", prefix)]
+    lines.append(f"""    server_names_hash_max_size 32768;
     server_names_hash_bucket_size 128;
     # nginx's default closes a client connection after 1000 requests; the
     # gateway never does, so both keep wrk's connections open.
@@ -245,7 +244,7 @@ http {{
         listen 127.0.0.1:{port} default_server;
         location / {{ return 404; }}
     }}
-"""]
+""")
     for host, paths in route_set(routes):
         lines.append(f"    server {{\n        listen 127.0.0.1:{port};\n        server_name {host};\n")
         for path, kind in paths:

@@ -20,10 +20,18 @@ static X_FORWARDED_FOR: HeaderName = HeaderName::from_static("x-forwarded-for");
 static X_FORWARDED_PROTO: HeaderName = HeaderName::from_static("x-forwarded-proto");
 static X_FORWARDED_HOST: HeaderName = HeaderName::from_static("x-forwarded-host");
 
-/// The place of a header in [`HOP_BY_HOP`], or [`UPGRADE_BIT`]'s place for
-/// `Upgrade` (hop-by-hop unless the message switches protocols).
-fn hop_by_hop_index(name: &str) -> Option<u32> {
-    Some(match name {
+/// Bit `i` stands for `HOP_BY_HOP[i]`; this one for `Upgrade`, hop-by-hop
+/// unless the message switches protocols.
+const UPGRADE_BIT: u32 = 1 << HOP_BY_HOP.len();
+/// `HOP_BY_HOP[0]`.
+const CONNECTION_BIT: u32 = 1;
+
+/// The bit of a header name that [`remove_hop_by_hop`] cares about, if any:
+/// [`HOP_BY_HOP`] spelled out as a `match`, which compiles to a few length
+/// and byte comparisons (this runs for every header of every message; a
+/// test keeps the two in step).
+fn hop_by_hop_bit(name: &HeaderName) -> u32 {
+    let index = match name.as_str() {
         "connection" => 0,
         "keep-alive" => 1,
         "proxy-connection" => 2,
@@ -32,26 +40,11 @@ fn hop_by_hop_index(name: &str) -> Option<u32> {
         "te" => 5,
         "trailer" => 6,
         "transfer-encoding" => 7,
-        "upgrade" => 8,
-        _ => return None,
-    })
+        "upgrade" => return UPGRADE_BIT,
+        _ => return 0,
+    };
+    1 << index
 }
-
-/// What [`hop_by_hop_index`] knows, as a `Connection` token may spell it.
-const HOP_BY_HOP_NAMES: [&str; 9] = [
-    "connection",
-    "keep-alive",
-    "proxy-connection",
-    "proxy-authenticate",
-    "proxy-authorization",
-    "te",
-    "trailer",
-    "transfer-encoding",
-    "upgrade",
-];
-
-const CONNECTION_BIT: u32 = 1;
-const UPGRADE_BIT: u32 = 1 << 8;
 
 /// Whether the request asks to switch protocols (`Connection: upgrade`
 /// with an `Upgrade` header), as a WebSocket handshake does.
@@ -78,8 +71,7 @@ pub(crate) fn remove_hop_by_hop(headers: &mut HeaderMap, upgrade: bool) {
     // or only `Connection`, and only those present are looked up again.
     let present = headers
         .keys()
-        .filter_map(|name| hop_by_hop_index(name.as_str()))
-        .fold(0_u32, |present, index| present | 1 << index);
+        .fold(0_u32, |present, name| present | hop_by_hop_bit(name));
     if present == 0 && !upgrade {
         return;
     }
@@ -89,7 +81,8 @@ pub(crate) fn remove_hop_by_hop(headers: &mut HeaderMap, upgrade: bool) {
         // `Host` is never dropped this way: routing used it, and HTTP/1.1
         // requires it upstream.
         let listed = |token: &&str| {
-            !token.eq_ignore_ascii_case("host") && !HOP_BY_HOP_NAMES.iter().any(|name| name.eq_ignore_ascii_case(token))
+            !["host", "upgrade"].iter().any(|name| name.eq_ignore_ascii_case(token))
+                && !HOP_BY_HOP.iter().any(|name| name.as_str().eq_ignore_ascii_case(token))
         };
         if connection_tokens(headers).any(|token| listed(&token)) {
             let named: Vec<HeaderName> = connection_tokens(headers)
@@ -204,6 +197,15 @@ mod tests {
         remove_hop_by_hop(&mut map, false);
         let left: Vec<_> = map.keys().map(HeaderName::as_str).collect();
         assert_eq!(left, ["x-public"]);
+    }
+
+    #[test]
+    fn the_bits_follow_the_list() {
+        for (index, name) in HOP_BY_HOP.iter().enumerate() {
+            assert_eq!(hop_by_hop_bit(name), 1 << index, "{name}");
+        }
+        assert_eq!(hop_by_hop_bit(&header::UPGRADE), UPGRADE_BIT);
+        assert_eq!(hop_by_hop_bit(&header::HOST), 0);
     }
 
     #[test]

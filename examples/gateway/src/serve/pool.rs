@@ -21,7 +21,7 @@ use std::task::{Context, Poll};
 use std::time::Duration;
 
 use bytes::Bytes;
-use http::uri::Authority;
+use http::HeaderValue;
 use http::{Request, Response};
 use hyper::body::{Body, Frame, Incoming, SizeHint};
 use hyper::client::conn::http1::{self, SendRequest};
@@ -45,7 +45,7 @@ const MAX_IDLE: usize = 512;
 pub(crate) struct Endpoint {
     address: SocketAddr,
     /// The address as a Host header, for a request that came without one.
-    authority: Authority,
+    host: HeaderValue,
     idle: Mutex<VecDeque<Idle>>,
 }
 
@@ -75,13 +75,12 @@ impl fmt::Display for SendError {
 
 impl Endpoint {
     pub(crate) fn new(address: SocketAddr) -> Self {
-        // A socket address always makes a valid authority; the fallback is
+        // A socket address is always a valid header value; the fallback is
         // never used.
-        let authority =
-            Authority::try_from(address.to_string()).unwrap_or_else(|_| Authority::from_static("upstream.invalid"));
+        let host = HeaderValue::from_str(&address.to_string()).unwrap_or(HeaderValue::from_static("upstream.invalid"));
         Self {
             address,
-            authority,
+            host,
             idle: Mutex::new(VecDeque::new()),
         }
     }
@@ -90,8 +89,8 @@ impl Endpoint {
         self.address
     }
 
-    pub(crate) fn authority(&self) -> &Authority {
-        &self.authority
+    pub(crate) fn host(&self) -> &HeaderValue {
+        &self.host
     }
 
     /// Sends `request` (origin-form target, Host set) over an idle

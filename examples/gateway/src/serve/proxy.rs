@@ -90,18 +90,11 @@ impl Service<Request<Incoming>> for Proxy {
             ));
         };
         let endpoint = match route.backend() {
-            Target::Service(upstream) => upstream.pick(),
+            Target::Service(upstream) => upstream.pick().map_err(|why| why.to_string()),
             // M9: resource backends are carried, not served.
-            Target::Unserved(what) => {
-                let response = text(
-                    StatusCode::SERVICE_UNAVAILABLE,
-                    format!(
-                        "503 Service Unavailable: {what} is a resource backend, which this gateway does not serve\n"
-                    ),
-                );
-                self.count(&route, &response);
-                return answer(response);
-            }
+            Target::Unserved(what) => Err(format!(
+                "{what} is a resource backend, which this gateway does not serve"
+            )),
         };
         let endpoint = match endpoint {
             Ok(endpoint) => endpoint,
@@ -111,15 +104,15 @@ impl Service<Request<Incoming>> for Proxy {
                     StatusCode::SERVICE_UNAVAILABLE,
                     format!("503 Service Unavailable: {why}\n"),
                 );
-                self.count(&route, &response);
+                count(&self.gateway, &route, &response);
                 return answer(response);
             }
         };
         let (upstream_request, downstream_upgrade) = self.prepare(request, &endpoint);
-        let this = self.clone();
+        let gateway = Arc::clone(&self.gateway);
         Box::pin(async move {
-            let response = this.exchange(&endpoint, upstream_request, downstream_upgrade).await;
-            this.count(&route, &response);
+            let response = exchange(&gateway, &endpoint, upstream_request, downstream_upgrade).await;
+            count(&gateway, &route, &response);
             Ok(response)
         })
     }
@@ -140,13 +133,13 @@ pub(crate) fn text(status: StatusCode, text: impl Into<Bytes>) -> Response<Proxy
     response
 }
 
-impl Proxy {
-    fn count(&self, route: &Route<Target>, response: &Response<ProxyBody>) {
-        self.gateway
-            .metrics
-            .count_request(Some(route.ingress()), response.status().as_u16());
-    }
+fn count(gateway: &Gateway, route: &Route<Target>, response: &Response<ProxyBody>) {
+    gateway
+        .metrics
+        .count_request(Some(route.ingress()), response.status().as_u16());
+}
 
+impl Proxy {
     /// The request as the upstream gets it: origin-form target, Host kept,
     /// hop-by-hop headers out, `X-Forwarded-*` in; and the client's side of
     /// an upgrade, if it asked for one.
@@ -168,12 +161,8 @@ impl Proxy {
                     .uri
                     .authority()
                     .and_then(|authority| HeaderValue::from_str(authority.as_str()).ok());
-                let sent = host
-                    .clone()
-                    .or_else(|| HeaderValue::from_str(endpoint.authority().as_str()).ok());
-                if let Some(sent) = sent {
-                    parts.headers.insert(header::HOST, sent);
-                }
+                let sent = host.clone().unwrap_or_else(|| endpoint.host().clone());
+                parts.headers.insert(header::HOST, sent);
                 host
             }
         };
@@ -193,61 +182,60 @@ impl Proxy {
         parts.version = Version::HTTP_11;
         (Request::from_parts(parts, body), downstream_upgrade)
     }
+}
 
-    /// Sends the request to `endpoint` and streams the answer back.
-    async fn exchange(
-        &self,
-        endpoint: &Arc<Endpoint>,
-        upstream_request: Request<Incoming>,
-        downstream_upgrade: Option<hyper::upgrade::OnUpgrade>,
-    ) -> Response<ProxyBody> {
-        let settings = &self.gateway.settings;
-        let answer = self
-            .gateway
-            .timer
-            .timeout(
-                settings.upstream_timeout,
-                endpoint.send(upstream_request, settings.connect_timeout),
-            )
-            .await;
-        let mut response = match answer {
-            Err(_) => {
-                return text(
-                    StatusCode::GATEWAY_TIMEOUT,
-                    "504 Gateway Timeout: the upstream did not answer in time\n",
-                );
-            }
-            Ok(Err(error @ SendError::Connect(_))) => {
-                tracing::debug!(endpoint = %endpoint.address(), %error, "connect failed");
-                return text(
-                    StatusCode::BAD_GATEWAY,
-                    "502 Bad Gateway: cannot connect to the upstream\n",
-                );
-            }
-            Ok(Err(error)) => {
-                tracing::debug!(endpoint = %endpoint.address(), %error, "upstream failed");
-                return text(StatusCode::BAD_GATEWAY, "502 Bad Gateway: the upstream failed\n");
-            }
-            Ok(Ok(response)) => response,
-        };
-        let switched = response.status() == StatusCode::SWITCHING_PROTOCOLS;
-        match downstream_upgrade {
-            Some(downstream) if switched => {
-                remove_hop_by_hop(response.headers_mut(), true);
-                let upstream = hyper::upgrade::on(&mut response);
-                tokio::spawn(tunnel(downstream, upstream));
-            }
-            // Switching protocols the client did not ask for cannot be
-            // passed on.
-            _ if switched => {
-                tracing::debug!(endpoint = %endpoint.address(), "unrequested 101 from the upstream");
-                return text(
-                    StatusCode::BAD_GATEWAY,
-                    "502 Bad Gateway: the upstream switched protocols unasked\n",
-                );
-            }
-            _ => remove_hop_by_hop(response.headers_mut(), false),
+/// Sends the request to `endpoint` and streams the answer back.
+async fn exchange(
+    gateway: &Gateway,
+    endpoint: &Arc<Endpoint>,
+    upstream_request: Request<Incoming>,
+    downstream_upgrade: Option<hyper::upgrade::OnUpgrade>,
+) -> Response<ProxyBody> {
+    let settings = &gateway.settings;
+    let answer = gateway
+        .timer
+        .timeout(
+            settings.upstream_timeout,
+            endpoint.send(upstream_request, settings.connect_timeout),
+        )
+        .await;
+    let mut response = match answer {
+        Err(_) => {
+            return text(
+                StatusCode::GATEWAY_TIMEOUT,
+                "504 Gateway Timeout: the upstream did not answer in time\n",
+            );
         }
-        response.map(ProxyBody::Upstream)
+        Ok(Err(error @ SendError::Connect(_))) => {
+            tracing::debug!(endpoint = %endpoint.address(), %error, "connect failed");
+            return text(
+                StatusCode::BAD_GATEWAY,
+                "502 Bad Gateway: cannot connect to the upstream\n",
+            );
+        }
+        Ok(Err(error)) => {
+            tracing::debug!(endpoint = %endpoint.address(), %error, "upstream failed");
+            return text(StatusCode::BAD_GATEWAY, "502 Bad Gateway: the upstream failed\n");
+        }
+        Ok(Ok(response)) => response,
+    };
+    let switched = response.status() == StatusCode::SWITCHING_PROTOCOLS;
+    match downstream_upgrade {
+        Some(downstream) if switched => {
+            remove_hop_by_hop(response.headers_mut(), true);
+            let upstream = hyper::upgrade::on(&mut response);
+            tokio::spawn(tunnel(downstream, upstream));
+        }
+        // Switching protocols the client did not ask for cannot be
+        // passed on.
+        _ if switched => {
+            tracing::debug!(endpoint = %endpoint.address(), "unrequested 101 from the upstream");
+            return text(
+                StatusCode::BAD_GATEWAY,
+                "502 Bad Gateway: the upstream switched protocols unasked\n",
+            );
+        }
+        _ => remove_hop_by_hop(response.headers_mut(), false),
     }
+    response.map(ProxyBody::Upstream)
 }
