@@ -108,7 +108,9 @@ pub(crate) struct ServeArgs {
     /// Longest wait to connect to an upstream, then 502.
     #[arg(long, default_value_t = 5_000, value_name = "MS")]
     pub(crate) connect_timeout_ms: u64,
-    /// Longest wait for a client's request headers (checked every 100 ms).
+    /// Longest wait for a client's request headers, also for the first bytes
+    /// of a new connection and between keep-alive requests (checked every
+    /// 100 ms).
     #[arg(long, default_value_t = 10_000, value_name = "MS")]
     pub(crate) header_read_timeout_ms: u64,
     /// Longest wait for requests in flight at shutdown.

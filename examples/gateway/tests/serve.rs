@@ -364,6 +364,17 @@ async fn m7_default_backend_takes_any_method_and_path_with_bodies_intact() {
     assert_eq!(answer.body.len(), 3_000_000);
     assert!(answer.body == pattern(3_000_000), "the downloaded body differs");
 
+    // HEAD: the upstream's length comes back without a body, and the
+    // connection carries the next request.
+    let mut conn = Conn::open(gateway.addr).await;
+    conn.write(b"HEAD /big?download=1000 HTTP/1.1\r\nHost: whatever.example\r\n\r\n")
+        .await;
+    let head = step("the HEAD answer", conn.read_head()).await;
+    assert_eq!((head.status, head.header("content-length")), (200, Some("1000")));
+    conn.write(b"GET /after-head HTTP/1.1\r\nHost: whatever.example\r\nConnection: close\r\n\r\n")
+        .await;
+    assert_eq!(conn.read_answer().await.seen().target(), "/after-head");
+
     // The shop.example level: its rule, else its Ingress's default backend.
     assert_eq!(
         get(gateway.addr, "shop.example", "/app/1").await.seen().backend(),

@@ -240,12 +240,26 @@ async fn a_client_that_never_finishes_its_headers_is_cut_off() {
     ]);
     let gateway = Gateway::start(dir.path(), &["--header-read-timeout-ms", "300"]).await;
 
-    let started = Instant::now();
-    let mut conn = Conn::open(gateway.addr).await;
-    conn.write(b"GET / HTTP/1.1\r\nHost: a.example\r\nX-Slow: ").await;
-    step("the gateway ends the connection", conn.closed_silently()).await;
-    let waited = started.elapsed();
-    assert!(waited < Duration::from_secs(2), "cut off after {waited:?}");
+    // Half a head; nothing at all (before hyper knows HTTP/1 from HTTP/2);
+    // half the HTTP/2 preface.
+    for (what, sent) in [
+        ("half a head", &b"GET / HTTP/1.1\r\nHost: a.example\r\nX-Slow: "[..]),
+        ("nothing", b""),
+        ("half the HTTP/2 preface", b"PRI * HTTP/2.0\r\n"),
+    ] {
+        let started = Instant::now();
+        let mut conn = Conn::open(gateway.addr).await;
+        conn.write(sent).await;
+        assert!(
+            step("the gateway ends the connection", conn.closed_silently()).await,
+            "{what}"
+        );
+        let waited = started.elapsed();
+        assert!(
+            waited >= Duration::from_millis(250) && waited < Duration::from_secs(2),
+            "{what}: cut off after {waited:?}"
+        );
+    }
     assert_eq!(any.hits(), 0);
     // Others are still served.
     assert_eq!(get(gateway.addr, "a.example", "/").await.seen().backend(), "any");

@@ -7,6 +7,7 @@
 //! its backend, round robin.
 
 mod admin;
+mod h1;
 mod headers;
 mod listener;
 mod metrics;

@@ -17,22 +17,22 @@ use ingress_core::Route;
 use tower::Service;
 
 use super::headers::{add_forwarded, is_upgrade, join_cookies, remove_hop_by_hop};
-use super::pool::{Endpoint, PooledBody, SendError};
+use super::pool::{Endpoint, SendError, UpstreamBody};
 use super::state::Gateway;
 use super::tunnel::tunnel;
 use super::upstreams::Target;
 
 /// The body of every answer: streamed from the upstream, or a short text.
 pub(crate) enum ProxyBody {
-    Upstream(PooledBody),
+    Upstream(UpstreamBody),
     Text(Option<Bytes>),
 }
 
 impl Body for ProxyBody {
     type Data = Bytes;
-    type Error = hyper::Error;
+    type Error = std::io::Error;
 
-    fn poll_frame(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Result<Frame<Bytes>, hyper::Error>>> {
+    fn poll_frame(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Result<Frame<Bytes>, Self::Error>>> {
         match self.get_mut() {
             Self::Upstream(body) => Pin::new(body).poll_frame(cx),
             Self::Text(text) => Poll::Ready(text.take().map(|text| Ok(Frame::data(text)))),
@@ -220,10 +220,9 @@ async fn exchange(
         Ok(Ok(response)) => response,
     };
     let switched = response.status() == StatusCode::SWITCHING_PROTOCOLS;
-    match downstream_upgrade {
-        Some(downstream) if switched => {
+    match (downstream_upgrade, response.body_mut().take_switched()) {
+        (Some(downstream), Some(upstream)) => {
             remove_hop_by_hop(response.headers_mut(), true);
-            let upstream = hyper::upgrade::on(&mut response);
             tokio::spawn(tunnel(downstream, upstream));
         }
         // Switching protocols the client did not ask for cannot be

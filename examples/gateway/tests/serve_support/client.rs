@@ -188,6 +188,16 @@ impl Conn {
 
     /// Reads one answer's head, and its body unless it is 1xx.
     pub async fn read_one(&mut self) -> Answer {
+        let mut answer = self.read_head().await;
+        if (100..200).contains(&answer.status) {
+            return answer;
+        }
+        answer.body = self.read_body(&answer).await;
+        answer
+    }
+
+    /// Reads one answer's head only (as for HEAD requests), body empty.
+    pub async fn read_head(&mut self) -> Answer {
         let status_line = self.line().await;
         let status = status_line
             .split(' ')
@@ -203,18 +213,18 @@ impl Conn {
             let (name, value) = line.split_once(':').unwrap();
             headers.push((name.trim().to_ascii_lowercase(), value.trim().to_owned()));
         }
-        let mut answer = Answer {
+        Answer {
             status,
             headers,
             body: Vec::new(),
-        };
-        if (100..200).contains(&status) {
-            return answer;
         }
+    }
+
+    async fn read_body(&mut self, answer: &Answer) -> Vec<u8> {
+        let mut body = Vec::new();
         if let Some(len) = answer.header("content-length") {
-            let mut body = vec![0; len.parse().unwrap()];
+            body = vec![0; len.parse().unwrap()];
             self.stream.read_exact(&mut body).await.unwrap();
-            answer.body = body;
         } else if answer
             .header("transfer-encoding")
             .is_some_and(|coding| coding.eq_ignore_ascii_case("chunked"))
@@ -230,12 +240,12 @@ impl Conn {
                     while !self.line().await.is_empty() {}
                     break;
                 }
-                answer.body.extend_from_slice(&chunk);
+                body.extend_from_slice(&chunk);
             }
         } else {
-            self.stream.read_to_end(&mut answer.body).await.unwrap();
+            self.stream.read_to_end(&mut body).await.unwrap();
         }
-        answer
+        body
     }
 
     /// Waits for the server to end the connection; `true` when it does
