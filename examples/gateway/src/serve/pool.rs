@@ -698,34 +698,60 @@ mod tests {
 
     const HELLO: Reply = Reply::Answer("HTTP/1.1 200 OK\r\ncontent-length: 5\r\n\r\nhello");
 
-    /// Requests with `Incoming` bodies, as the server hands them over: the
-    /// raw `texts` sent to a loopback hyper server, taken as they arrive.
-    async fn requests(texts: &[&'static str]) -> Vec<Request<Incoming>> {
+    /// A loopback hyper server handing over the requests it gets (answering
+    /// each after `hold`), and a client connection to it.
+    async fn downstream(hold: Duration) -> (TcpStream, tokio::sync::mpsc::UnboundedReceiver<Request<Incoming>>) {
         let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
         let address = listener.local_addr().unwrap();
-        let (sink, mut source) = tokio::sync::mpsc::unbounded_channel();
+        let (sink, source) = tokio::sync::mpsc::unbounded_channel();
         tokio::spawn(async move {
             let (stream, _) = listener.accept().await.unwrap();
             let service = hyper::service::service_fn(move |request: Request<Incoming>| {
                 let _ = sink.send(request);
-                async { Ok::<_, std::convert::Infallible>(Response::new(http_body_util::Empty::<Bytes>::new())) }
+                async move {
+                    tokio::time::sleep(hold).await;
+                    Ok::<_, std::convert::Infallible>(Response::new(http_body_util::Empty::<Bytes>::new()))
+                }
             });
             let _ = hyper::server::conn::http1::Builder::new()
                 .serve_connection(hyper_util::rt::TokioIo::new(stream), service)
                 .await;
         });
-        let mut stream = TcpStream::connect(address).await.unwrap();
+        (TcpStream::connect(address).await.unwrap(), source)
+    }
+
+    /// `request` with its target in origin form, as the proxy sends it on.
+    fn origin_form(request: Request<Incoming>) -> Request<Incoming> {
+        let (mut parts, body) = request.into_parts();
+        parts.uri = http::Uri::from(parts.uri.path_and_query().unwrap().clone());
+        Request::from_parts(parts, body)
+    }
+
+    /// Requests with `Incoming` bodies, as the server hands them over: the
+    /// raw `texts` sent one after the other on one connection.
+    async fn requests(texts: &[&'static str]) -> Vec<Request<Incoming>> {
+        let (mut client, mut source) = downstream(Duration::ZERO).await;
         let mut taken = Vec::new();
         for text in texts {
-            stream.write_all(text.as_bytes()).await.unwrap();
-            let request = source.recv().await.unwrap();
-            let (mut parts, body) = request.into_parts();
-            parts.uri = http::Uri::from(parts.uri.path_and_query().unwrap().clone());
-            taken.push(Request::from_parts(parts, body));
+            client.write_all(text.as_bytes()).await.unwrap();
+            taken.push(origin_form(source.recv().await.unwrap()));
         }
         // The client side stays open while the bodies are read.
-        std::mem::forget(stream);
+        std::mem::forget(client);
         taken
+    }
+
+    /// One request as the server hands it over, and the client connection
+    /// it came on (to send more of its body), held open for 5 s.
+    async fn request_and_client(text: &'static str) -> (Request<Incoming>, TcpStream) {
+        let (mut client, mut source) = downstream(Duration::from_secs(5)).await;
+        client.write_all(text.as_bytes()).await.unwrap();
+        (origin_form(source.recv().await.unwrap()), client)
+    }
+
+    /// Sends `request` to `endpoint` (connect timeout 2 s).
+    async fn send(endpoint: &Arc<Endpoint>, request: Request<Incoming>) -> Result<Response<UpstreamBody>, SendError> {
+        endpoint.send(request, Duration::from_secs(2)).await
     }
 
     async fn gets(count: usize) -> Vec<Request<Incoming>> {
@@ -742,7 +768,7 @@ mod tests {
         let (address, accepted) = upstream(&[HELLO; 5]).await;
         let endpoint = Arc::new(Endpoint::new(address));
         for request in gets(5).await {
-            let response = endpoint.send(request, Duration::from_secs(2)).await.unwrap();
+            let response = send(&endpoint, request).await.unwrap();
             assert_eq!(text(response).await, "hello");
         }
         assert_eq!(endpoint.idle_count(), 1);
@@ -755,7 +781,7 @@ mod tests {
         let (address, accepted) = upstream(&[HELLO]).await;
         let endpoint = Arc::new(Endpoint::new(address));
         for request in gets(3).await {
-            let response = endpoint.send(request, Duration::from_secs(2)).await.unwrap();
+            let response = send(&endpoint, request).await.unwrap();
             assert_eq!(text(response).await, "hello");
             tokio::time::sleep(Duration::from_millis(20)).await;
         }
@@ -768,7 +794,7 @@ mod tests {
         let (address, accepted) = upstream(&[HELLO, Reply::Hang]).await;
         let endpoint = Arc::new(Endpoint::new(address));
         for request in gets(3).await {
-            let response = endpoint.send(request, Duration::from_secs(2)).await.unwrap();
+            let response = send(&endpoint, request).await.unwrap();
             assert_eq!(text(response).await, "hello");
         }
         assert_eq!(accepted.await.unwrap(), 3, "requests 2 and 3 each went out twice");
@@ -784,13 +810,13 @@ mod tests {
         let mut requests = requests(&texts).await.into_iter();
         let mut held = Vec::new();
         for request in requests.by_ref().take(5) {
-            held.push(endpoint.send(request, Duration::from_secs(2)).await.unwrap());
+            held.push(send(&endpoint, request).await.unwrap());
         }
         for response in held {
             assert_eq!(text(response).await, "hello");
         }
         assert_eq!(endpoint.idle_count(), 5);
-        let answer = endpoint.send(requests.next().unwrap(), Duration::from_secs(2)).await;
+        let answer = send(&endpoint, requests.next().unwrap()).await;
         // The retry went to a new connection, which answered.
         assert_eq!(text(answer.unwrap()).await, "hello");
         assert_eq!(
@@ -811,15 +837,9 @@ mod tests {
         ])
         .await
         .into_iter();
-        let response = endpoint
-            .send(requests.next().unwrap(), Duration::from_secs(2))
-            .await
-            .unwrap();
+        let response = send(&endpoint, requests.next().unwrap()).await.unwrap();
         assert_eq!(text(response).await, "hello");
-        let error = endpoint
-            .send(requests.next().unwrap(), Duration::from_secs(2))
-            .await
-            .unwrap_err();
+        let error = send(&endpoint, requests.next().unwrap()).await.unwrap_err();
         assert!(matches!(error, SendError::Upstream(_)), "{error}");
     }
 
@@ -829,7 +849,7 @@ mod tests {
         let endpoint = Arc::new(Endpoint::new(address));
         let mut bodies = Vec::new();
         for request in gets(2).await {
-            bodies.push(endpoint.send(request, Duration::from_secs(2)).await.unwrap());
+            bodies.push(send(&endpoint, request).await.unwrap());
         }
         assert_eq!(endpoint.idle_count(), 0);
         drop(bodies);
@@ -850,26 +870,17 @@ mod tests {
         let endpoint = Arc::new(Endpoint::new(address));
         let mut requests = gets(4).await.into_iter();
         for _ in 0..2 {
-            let response = endpoint
-                .send(requests.next().unwrap(), Duration::from_secs(2))
-                .await
-                .unwrap();
+            let response = send(&endpoint, requests.next().unwrap()).await.unwrap();
             assert!(response.headers().contains_key("transfer-encoding"));
             let whole = response.into_body().collect().await.unwrap();
             assert_eq!(whole.trailers().unwrap()["x-t"], "1");
             assert_eq!(whole.to_bytes(), "hello, world");
         }
-        let response = endpoint
-            .send(requests.next().unwrap(), Duration::from_secs(2))
-            .await
-            .unwrap();
+        let response = send(&endpoint, requests.next().unwrap()).await.unwrap();
         assert_eq!(text(response).await, "until the end");
         // A body that ended with its connection leaves nothing to reuse.
         assert_eq!(endpoint.idle_count(), 0);
-        let response = endpoint
-            .send(requests.next().unwrap(), Duration::from_secs(2))
-            .await
-            .unwrap();
+        let response = send(&endpoint, requests.next().unwrap()).await.unwrap();
         assert_eq!(text(response).await, "hello, world");
         assert_eq!(accepted.await.unwrap(), 2);
     }
@@ -885,17 +896,11 @@ mod tests {
         ])
         .await
         .into_iter();
-        let head = endpoint
-            .send(requests.next().unwrap(), Duration::from_secs(2))
-            .await
-            .unwrap();
+        let head = send(&endpoint, requests.next().unwrap()).await.unwrap();
         assert_eq!(head.headers()["content-length"], "615");
         assert!(head.body().is_end_stream());
         assert_eq!(endpoint.idle_count(), 1, "free before its (empty) body is read");
-        let response = endpoint
-            .send(requests.next().unwrap(), Duration::from_secs(2))
-            .await
-            .unwrap();
+        let response = send(&endpoint, requests.next().unwrap()).await.unwrap();
         assert_eq!(text(response).await, "hello");
         drop(head);
         assert_eq!(accepted.await.unwrap(), 1);
@@ -924,7 +929,7 @@ mod tests {
                 .await
                 .pop()
                 .unwrap();
-        let response = endpoint.send(request, Duration::from_secs(2)).await.unwrap();
+        let response = send(&endpoint, request).await.unwrap();
         assert_eq!(response.status(), http::StatusCode::NO_CONTENT);
         let got = seen.await.unwrap();
         assert!(got.starts_with("POST /up HTTP/1.1\r\n"), "{got}");
@@ -945,7 +950,7 @@ mod tests {
             .await
             .pop()
             .unwrap();
-        let response = tokio::time::timeout(Duration::from_secs(5), endpoint.send(request, Duration::from_secs(2)))
+        let response = tokio::time::timeout(Duration::from_secs(5), send(&endpoint, request))
             .await
             .expect("the early answer arrives while the body is still expected")
             .unwrap();
@@ -963,7 +968,7 @@ mod tests {
         let (address, _accepted) = upstream(&[Reply::Answer("HTTP/1.1 200 OK\r\ncontent-length: x\r\n\r\n")]).await;
         let endpoint = Arc::new(Endpoint::new(address));
         let request = gets(1).await.pop().unwrap();
-        let error = endpoint.send(request, Duration::from_secs(2)).await.unwrap_err();
+        let error = send(&endpoint, request).await.unwrap_err();
         assert!(matches!(error, SendError::Protocol(_)), "{error}");
     }
 
@@ -973,7 +978,7 @@ mod tests {
             upstream(&[Reply::Answer("HTTP/1.1 200 OK\r\ncontent-length: 10\r\n\r\nshort")]).await;
         let endpoint = Arc::new(Endpoint::new(address));
         let request = gets(1).await.pop().unwrap();
-        let response = endpoint.send(request, Duration::from_secs(2)).await.unwrap();
+        let response = send(&endpoint, request).await.unwrap();
         let error = response.into_body().collect().await.unwrap_err();
         assert_eq!(error.kind(), io::ErrorKind::UnexpectedEof);
         assert_eq!(endpoint.idle_count(), 0);
@@ -985,7 +990,7 @@ mod tests {
         let (address, _accepted) = upstream(&[HELLO, HELLO]).await;
         let endpoint = Arc::new(Endpoint::new(address));
         let request = gets(1).await.pop().unwrap();
-        let response = endpoint.send(request, Duration::from_secs(2)).await.unwrap();
+        let response = send(&endpoint, request).await.unwrap();
         assert_eq!(text(response).await, "hello");
         for _ in 1..EXPIRY_RUNS {
             expire_idle([&endpoint]);
@@ -1000,10 +1005,7 @@ mod tests {
         let (address, _accepted) = upstream(&[HELLO]).await;
         let endpoint = Arc::new(Endpoint::new(address));
         let request = gets(1).await.pop().unwrap();
-        assert_eq!(
-            text(endpoint.send(request, Duration::from_secs(2)).await.unwrap()).await,
-            "hello"
-        );
+        assert_eq!(text(send(&endpoint, request).await.unwrap()).await, "hello");
         assert_eq!(endpoint.idle_count(), 1);
         // The upstream closes after its one answer; the runtime sees it.
         tokio::time::sleep(Duration::from_millis(50)).await;
@@ -1017,7 +1019,7 @@ mod tests {
         let address = TcpListener::bind("127.0.0.1:0").await.unwrap().local_addr().unwrap();
         let endpoint = Arc::new(Endpoint::new(address));
         let request = gets(1).await.pop().unwrap();
-        let error = endpoint.send(request, Duration::from_secs(2)).await.unwrap_err();
+        let error = send(&endpoint, request).await.unwrap_err();
         assert!(matches!(error, SendError::Connect(_)), "{error}");
     }
 
@@ -1027,7 +1029,7 @@ mod tests {
         let endpoint = Arc::new(Endpoint::new(address));
         let post = "POST /x HTTP/1.1\r\nhost: a.test\r\ncontent-length: 5\r\n\r\nhello";
         for request in requests(&[post; 3]).await {
-            let response = endpoint.send(request, Duration::from_secs(2)).await.unwrap();
+            let response = send(&endpoint, request).await.unwrap();
             assert_eq!(text(response).await, "hello");
         }
         assert_eq!(accepted.await.unwrap(), 1);
@@ -1064,7 +1066,7 @@ mod tests {
         let (request, mut client) =
             request_and_client("POST /echo HTTP/1.1\r\nhost: a.test\r\ncontent-length: 10\r\n\r\nabc").await;
         let endpoint = Arc::new(Endpoint::new(address));
-        let response = endpoint.send(request, Duration::from_secs(2)).await.unwrap();
+        let response = send(&endpoint, request).await.unwrap();
         assert_eq!(response.status(), http::StatusCode::OK);
         tokio::spawn(async move {
             tokio::time::sleep(Duration::from_millis(100)).await;
@@ -1076,32 +1078,5 @@ mod tests {
             .await
             .expect("the echo completes");
         assert_eq!(echoed, "abcdefghij");
-    }
-
-    /// One request as the server hands it over, and the client connection
-    /// it came on (to send more of its body).
-    async fn request_and_client(text: &'static str) -> (Request<Incoming>, TcpStream) {
-        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
-        let address = listener.local_addr().unwrap();
-        let (sink, mut source) = tokio::sync::mpsc::unbounded_channel();
-        tokio::spawn(async move {
-            let (stream, _) = listener.accept().await.unwrap();
-            let service = hyper::service::service_fn(move |request: Request<Incoming>| {
-                let _ = sink.send(request);
-                // Holds the connection open while the body streams.
-                async {
-                    tokio::time::sleep(Duration::from_secs(5)).await;
-                    Ok::<_, std::convert::Infallible>(Response::new(http_body_util::Empty::<Bytes>::new()))
-                }
-            });
-            let _ = hyper::server::conn::http1::Builder::new()
-                .serve_connection(hyper_util::rt::TokioIo::new(stream), service)
-                .await;
-        });
-        let mut client = TcpStream::connect(address).await.unwrap();
-        client.write_all(text.as_bytes()).await.unwrap();
-        let (mut parts, body) = source.recv().await.unwrap().into_parts();
-        parts.uri = http::Uri::from(parts.uri.path_and_query().unwrap().clone());
-        (Request::from_parts(parts, body), client)
     }
 }
