@@ -181,6 +181,9 @@ pub(crate) fn parse_head(head: &Bytes, request_method: &Method) -> Result<Option
                 return Err(ProtocolError("conflicting Content-Length values"));
             }
             length = Some(value);
+            // Put back once, normalised, below: a list or repeated lines
+            // must not be passed on (RFC 9110 section 8.6).
+            continue;
         } else if name == header::TRANSFER_ENCODING {
             encoded = true;
             // Only the last coding says whether the body is chunked.
@@ -211,8 +214,7 @@ pub(crate) fn parse_head(head: &Bytes, request_method: &Method) -> Result<Option
         // may be an attempt at smuggling, and HTTP/1.0 has no
         // Transfer-Encoding: either way its connection is not reused (RFC
         // 9112 sections 6.1 and 6.3).
-        if length.is_some() {
-            headers.remove(header::CONTENT_LENGTH);
+        if length.take().is_some() {
             close = true;
         }
         if version == Version::HTTP_10 {
@@ -234,6 +236,9 @@ pub(crate) fn parse_head(head: &Bytes, request_method: &Method) -> Result<Option
             }
         }
     };
+    if let Some(length) = length {
+        headers.insert(header::CONTENT_LENGTH, HeaderValue::from(length));
+    }
     let mut response = Response::new(());
     *response.status_mut() = status;
     *response.version_mut() = version;
@@ -595,6 +600,18 @@ mod tests {
             framing("HTTP/1.0 200 OK\r\nTransfer-Encoding: chunked\r\nConnection: keep-alive\r\n\r\n"),
             (Framing::Chunked(Chunked::Size), false)
         );
+    }
+
+    #[test]
+    fn content_length_goes_on_once_normalised() {
+        for text in [
+            "HTTP/1.1 200 OK\r\nContent-Length: 5, 5\r\n\r\n",
+            "HTTP/1.1 200 OK\r\nContent-Length: 5\r\ncontent-length:5\r\n\r\n",
+        ] {
+            let head = head(text, &Method::GET).unwrap().unwrap();
+            let lengths: Vec<_> = head.response.headers().get_all("content-length").iter().collect();
+            assert_eq!(lengths, ["5"], "{text:?}");
+        }
     }
 
     #[test]

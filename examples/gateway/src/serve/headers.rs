@@ -2,17 +2,18 @@
 
 use http::header::{self, Entry, HeaderMap, HeaderName, HeaderValue};
 
-/// Hop-by-hop headers (RFC 9110 section 7.6.1): meaningful for one
-/// connection only, never forwarded. A `static`, so that using it builds
-/// and drops nothing.
-static HOP_BY_HOP: [HeaderName; 8] = [
+/// Hop-by-hop headers (RFC 9110 section 7.6.1, and the older
+/// `Proxy-Connection` and proxy authentication fields): meaningful for one
+/// connection only, never forwarded. `Trailer` is not one: it announces the
+/// trailer fields, which the gateway passes on. A `static`, so that using it
+/// builds and drops nothing.
+static HOP_BY_HOP: [HeaderName; 7] = [
     header::CONNECTION,
     HeaderName::from_static("keep-alive"),
     HeaderName::from_static("proxy-connection"),
     header::PROXY_AUTHENTICATE,
     header::PROXY_AUTHORIZATION,
     header::TE,
-    header::TRAILER,
     header::TRANSFER_ENCODING,
 ];
 
@@ -25,6 +26,8 @@ static X_FORWARDED_HOST: HeaderName = HeaderName::from_static("x-forwarded-host"
 const UPGRADE_BIT: u32 = 1 << HOP_BY_HOP.len();
 /// `HOP_BY_HOP[0]`.
 const CONNECTION_BIT: u32 = 1;
+/// `HOP_BY_HOP[5]`.
+const TE_BIT: u32 = 1 << 5;
 
 /// The bit of a header name that [`remove_hop_by_hop`] cares about, if any:
 /// [`HOP_BY_HOP`] spelled out as a `match`, which compiles to a few length
@@ -38,8 +41,7 @@ fn hop_by_hop_bit(name: &HeaderName) -> u32 {
         "proxy-authenticate" => 3,
         "proxy-authorization" => 4,
         "te" => 5,
-        "trailer" => 6,
-        "transfer-encoding" => 7,
+        "transfer-encoding" => 6,
         "upgrade" => return UPGRADE_BIT,
         _ => return 0,
     };
@@ -65,7 +67,8 @@ fn connection_tokens(headers: &HeaderMap) -> impl Iterator<Item = &str> {
 
 /// Removes hop-by-hop headers, and those the `Connection` header names. An
 /// upgrade keeps `Connection: upgrade` and `Upgrade`, which the next hop
-/// needs to switch protocols too.
+/// needs to switch protocols too. A request that takes trailers (`TE:
+/// trailers`) says so to the next hop too: the gateway passes them on.
 pub(crate) fn remove_hop_by_hop(headers: &mut HeaderMap, upgrade: bool) {
     // One pass over the names says which are there: most messages have none
     // or only `Connection`, and only those present are looked up again.
@@ -94,10 +97,25 @@ pub(crate) fn remove_hop_by_hop(headers: &mut HeaderMap, upgrade: bool) {
             }
         }
     }
+    let takes_trailers = present & TE_BIT != 0
+        && headers
+            .get_all(header::TE)
+            .iter()
+            .filter_map(|value| value.to_str().ok())
+            .flat_map(|value| value.split(','))
+            .any(|coding| {
+                coding
+                    .split(';')
+                    .next()
+                    .is_some_and(|name| name.trim().eq_ignore_ascii_case("trailers"))
+            });
     for (index, name) in HOP_BY_HOP.iter().enumerate() {
         if present & 1 << index != 0 {
             headers.remove(name);
         }
+    }
+    if takes_trailers {
+        headers.insert(header::TE, HeaderValue::from_static("trailers"));
     }
     if upgrade {
         headers.insert(header::CONNECTION, HeaderValue::from_static("upgrade"));
@@ -175,13 +193,26 @@ mod tests {
             ("connection", "keep-alive, x-private"),
             ("keep-alive", "timeout=5"),
             ("x-private", "secret"),
-            ("te", "trailers"),
+            ("te", "gzip"),
             ("upgrade", "h2c"),
             ("accept", "*/*"),
         ]);
         remove_hop_by_hop(&mut map, false);
         let left: Vec<_> = map.keys().map(HeaderName::as_str).collect();
         assert_eq!(left, ["accept"]);
+    }
+
+    #[test]
+    fn trailers_are_announced_and_taken_end_to_end() {
+        // `Trailer` names fields the gateway passes on; `TE: trailers` is
+        // said again to the next hop, without this hop's codings.
+        let mut map = headers(&[("te", "gzip;q=0.5, Trailers"), ("trailer", "x-sum"), ("accept", "*/*")]);
+        remove_hop_by_hop(&mut map, false);
+        assert_eq!(map["te"], "trailers");
+        assert_eq!(map["trailer"], "x-sum");
+        let mut map = headers(&[("te", "gzip")]);
+        remove_hop_by_hop(&mut map, false);
+        assert!(map.is_empty());
     }
 
     #[test]

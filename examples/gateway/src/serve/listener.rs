@@ -1,16 +1,22 @@
 //! Accepting connections, and letting them finish at shutdown.
 
 use std::convert::Infallible;
+use std::fmt;
 use std::future::Future;
+use std::io;
+use std::pin::{Pin, pin};
 use std::sync::Arc;
+use std::task::{Context, Poll};
 use std::time::Duration;
 
+use bytes::{Buf as _, Bytes, BytesMut};
 use hyper::body::Incoming;
+use hyper::server::conn::{http1, http2};
 use hyper_util::rt::{TokioExecutor, TokioIo};
-use hyper_util::server::conn::auto;
-use hyper_util::server::graceful::GracefulShutdown;
 use ingress_tower::IngressLayer;
+use tokio::io::{AsyncRead, AsyncReadExt as _, AsyncWrite, ReadBuf};
 use tokio::net::{TcpListener, TcpStream};
+use tokio::sync::watch;
 use tower::{Layer as _, ServiceExt as _};
 
 use super::proxy::Proxy;
@@ -21,20 +27,25 @@ use super::timer::CoarseTimer;
 /// accepting and waits (boundedly) for the requests in flight.
 pub(crate) async fn serve(gateway: Arc<Gateway>, listener: TcpListener, shutdown: impl Future<Output = ()>) {
     let layer = IngressLayer::new(gateway.routes.clone());
-    let mut builder = auto::Builder::new(TokioExecutor::new());
-    builder
-        .http1()
+    let mut servers = Servers {
+        http1: http1::Builder::new(),
+        http2: http2::Builder::new(TokioExecutor::new()),
+    };
+    servers
+        .http1
         .timer(gateway.timer.clone())
         .header_read_timeout(gateway.settings.header_read_timeout);
     // HTTP/2 connections live long; pings find the peers that vanished.
-    builder
-        .http2()
+    servers
+        .http2
         .timer(gateway.timer.clone())
         .keep_alive_interval(H2_PING_INTERVAL)
         .keep_alive_timeout(H2_PING_TIMEOUT);
-    let builder = Arc::new(builder);
-    let graceful = GracefulShutdown::new();
-    tokio::pin!(shutdown);
+    let servers = Arc::new(servers);
+    // Every connection holds a receiver: shutdown signals through it, then
+    // waits for all of them to be dropped.
+    let (stop, stopping) = watch::channel(());
+    let mut shutdown = pin!(shutdown);
     loop {
         let (stream, peer) = tokio::select! {
             accepted = listener.accept() => match accepted {
@@ -50,10 +61,10 @@ pub(crate) async fn serve(gateway: Arc<Gateway>, listener: TcpListener, shutdown
         let stack = layer.layer(Proxy::new(Arc::clone(&gateway), peer));
         let timer = gateway.timer.clone();
         let within = gateway.settings.header_read_timeout;
-        let gateway = Arc::clone(&gateway);
+        let counted = Arc::clone(&gateway);
         let service = hyper::service::service_fn(move |request: http::Request<Incoming>| {
             let stack = stack.clone();
-            let gateway = Arc::clone(&gateway);
+            let gateway = Arc::clone(&counted);
             async move {
                 let response = stack.oneshot(request).await?;
                 // The proxy counts the answers it gives; these are the layer's.
@@ -63,27 +74,64 @@ pub(crate) async fn serve(gateway: Arc<Gateway>, listener: TcpListener, shutdown
                 Ok::<_, Infallible>(response)
             }
         });
-        let builder = Arc::clone(&builder);
-        let watcher = graceful.watcher();
+        let servers = Arc::clone(&servers);
+        let mut stopping = stopping.clone();
         tokio::spawn(async move {
-            // hyper-util reads the first bytes (HTTP/1 or HTTP/2?) with no
-            // time limit; a client that sends nothing is let go here.
-            if !first_bytes(&stream, &timer, within).await {
-                return;
-            }
-            let connection = builder
-                .serve_connection_with_upgrades(TokioIo::new(stream), service)
-                .into_owned();
-            if let Err(error) = watcher.watch(connection).await {
-                tracing::debug!(%error, "connection ended");
+            let first = tokio::select! {
+                first = first_bytes(stream, &timer, within) => first,
+                _ = stopping.changed() => return,
+            };
+            match first {
+                Some(Opened { io, http2: true }) => {
+                    let connection = servers.http2.serve_connection(TokioIo::new(io), service);
+                    drive(connection, stopping, http2::Connection::graceful_shutdown).await;
+                }
+                Some(Opened { io, http2: false }) => {
+                    let connection = servers
+                        .http1
+                        .serve_connection(TokioIo::new(io), service)
+                        .with_upgrades();
+                    drive(connection, stopping, http1::UpgradeableConnection::graceful_shutdown).await;
+                }
+                // Nothing in time, or closed.
+                None => {}
             }
         });
     }
     drop(listener);
+    drop(stopping);
     tracing::info!("shutting down: no new connections; finishing requests in flight");
-    match tokio::time::timeout(gateway.settings.shutdown_timeout, graceful.shutdown()).await {
+    stop.send_replace(());
+    match tokio::time::timeout(gateway.settings.shutdown_timeout, stop.closed()).await {
         Ok(()) => tracing::info!("all connections finished"),
         Err(_) => tracing::warn!("shutdown bound reached; closing the connections left"),
+    }
+}
+
+/// The HTTP/1.1 and HTTP/2 servers, set up once.
+struct Servers {
+    http1: http1::Builder,
+    http2: http2::Builder<TokioExecutor>,
+}
+
+/// Runs a connection to its end; once shutdown is signalled, it finishes the
+/// requests in flight and takes no more.
+async fn drive<C, E>(connection: C, mut stopping: watch::Receiver<()>, stop: fn(Pin<&mut C>))
+where
+    C: Future<Output = Result<(), E>>,
+    E: fmt::Display,
+{
+    let mut connection = pin!(connection);
+    let ended = tokio::select! {
+        biased;
+        ended = connection.as_mut() => ended,
+        _ = stopping.changed() => {
+            stop(connection.as_mut());
+            connection.await
+        }
+    };
+    if let Err(error) = ended {
+        tracing::debug!(%error, "connection ended");
     }
 }
 
@@ -92,27 +140,91 @@ const H2_PING_TIMEOUT: Duration = Duration::from_secs(20);
 /// What an HTTP/2 client sends first (RFC 9113 section 3.4).
 const H2_PREFACE: &[u8] = b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n";
 
-/// Waits, at most `within`, until the client has sent enough to tell HTTP/1
-/// from HTTP/2 (the bytes stay in the socket for hyper to read). False if it
+/// A new connection whose protocol is known.
+struct Opened {
+    io: Prefixed,
+    http2: bool,
+}
+
+/// Reads, within `within`, enough of what the client sends first to tell
+/// HTTP/1 from HTTP/2 (the HTTP/2 preface, or anything else). `None` if it
 /// sent nothing in time, or closed.
-async fn first_bytes(stream: &TcpStream, timer: &CoarseTimer, within: Duration) -> bool {
-    let enough = async {
-        let mut seen = [0_u8; H2_PREFACE.len()];
-        loop {
-            match stream.peek(&mut seen).await {
-                Ok(0) | Err(_) => return false,
-                Ok(count) => match seen.get(..count) {
-                    Some(start) if count < H2_PREFACE.len() && H2_PREFACE.starts_with(start) => {
-                        // Part of the preface: the socket stays readable, so
-                        // wait a little before looking again.
-                        tokio::time::sleep(Duration::from_millis(10)).await;
-                    }
-                    _ => return true,
-                },
+async fn first_bytes(mut stream: TcpStream, timer: &CoarseTimer, within: Duration) -> Option<Opened> {
+    let mut first = BytesMut::with_capacity(FIRST_READ);
+    let http2 = timer
+        .timeout(within, async {
+            loop {
+                match stream.read_buf(&mut first).await {
+                    Ok(0) | Err(_) => return None,
+                    Ok(_) => {}
+                }
+                let start = first.get(..H2_PREFACE.len()).unwrap_or(&first);
+                if !H2_PREFACE.starts_with(start) {
+                    return Some(false);
+                }
+                if first.len() >= H2_PREFACE.len() {
+                    return Some(true);
+                }
             }
+        })
+        .await
+        .ok()??;
+    Some(Opened {
+        io: Prefixed {
+            first: first.freeze(),
+            stream,
+        },
+        http2,
+    })
+}
+
+/// Room for the first read: a whole request head, usually.
+const FIRST_READ: usize = 4096;
+
+/// A client connection, with the bytes read to tell its protocol put back
+/// in front.
+struct Prefixed {
+    first: Bytes,
+    stream: TcpStream,
+}
+
+impl AsyncRead for Prefixed {
+    fn poll_read(self: Pin<&mut Self>, cx: &mut Context<'_>, buf: &mut ReadBuf<'_>) -> Poll<io::Result<()>> {
+        let this = self.get_mut();
+        if this.first.is_empty() {
+            return Pin::new(&mut this.stream).poll_read(cx, buf);
         }
-    };
-    timer.timeout(within, enough).await.unwrap_or(false)
+        let count = this.first.len().min(buf.remaining());
+        buf.put_slice(this.first.get(..count).unwrap_or_default());
+        this.first.advance(count);
+        Poll::Ready(Ok(()))
+    }
+}
+
+impl AsyncWrite for Prefixed {
+    fn poll_write(self: Pin<&mut Self>, cx: &mut Context<'_>, buf: &[u8]) -> Poll<io::Result<usize>> {
+        Pin::new(&mut self.get_mut().stream).poll_write(cx, buf)
+    }
+
+    fn poll_write_vectored(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        bufs: &[io::IoSlice<'_>],
+    ) -> Poll<io::Result<usize>> {
+        Pin::new(&mut self.get_mut().stream).poll_write_vectored(cx, bufs)
+    }
+
+    fn is_write_vectored(&self) -> bool {
+        self.stream.is_write_vectored()
+    }
+
+    fn poll_flush(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        Pin::new(&mut self.get_mut().stream).poll_flush(cx)
+    }
+
+    fn poll_shutdown(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        Pin::new(&mut self.get_mut().stream).poll_shutdown(cx)
+    }
 }
 
 /// Serves the admin endpoints until the process ends.

@@ -193,6 +193,10 @@ impl Endpoint {
     }
 
     fn give_back(&self, connection: Connection) {
+        // Bytes nobody asked for: the upstream is out of step.
+        if !connection.buffer.is_empty() {
+            return;
+        }
         let mut idle = self.lock();
         if idle.len() < MAX_IDLE {
             idle.push_back(Idle {
@@ -205,8 +209,21 @@ impl Endpoint {
     /// Closes connections that have been idle for [`EXPIRY_RUNS`] runs of
     /// [`expire_idle`], and those the upstream closed.
     fn expire(&self, now: u64) {
-        self.lock()
-            .retain_mut(|entry| now.saturating_sub(entry.since) < EXPIRY_RUNS && entry.connection.is_usable());
+        let mut gone = Vec::new();
+        {
+            let mut idle = self.lock();
+            let mut kept = VecDeque::with_capacity(idle.len());
+            for mut entry in idle.drain(..) {
+                if now.saturating_sub(entry.since) < EXPIRY_RUNS && entry.connection.is_usable() {
+                    kept.push_back(entry);
+                } else {
+                    gone.push(entry);
+                }
+            }
+            *idle = kept;
+        }
+        // Closed after the lock is released.
+        drop(gone);
     }
 
     /// Idle connections kept now.
@@ -396,6 +413,25 @@ fn is_reset(error: &io::Error) -> bool {
     )
 }
 
+/// Longest time the rest of a request body may take after its answer is
+/// complete.
+const UPLOAD_AFTER_ANSWER: Duration = Duration::from_secs(60);
+
+/// Sends the rest of a request body whose answer is complete already, then
+/// gives the connection back.
+async fn finish_upload(mut connection: Connection, mut upload: Box<Upload>, home: Arc<Endpoint>) {
+    let sent = tokio::time::timeout(
+        UPLOAD_AFTER_ANSWER,
+        poll_fn(|cx| upload.poll_send(&mut connection.stream, cx)),
+    )
+    .await;
+    match sent {
+        Ok(Ok(())) => home.give_back(connection),
+        Ok(Err(error)) => tracing::debug!(%error, "request body not sent whole after its answer"),
+        Err(_) => tracing::debug!("request body still going out a minute after its answer; dropped"),
+    }
+}
+
 /// Why a request body stopped going out.
 enum BodyFailure {
     /// Reading it from the client failed.
@@ -516,16 +552,25 @@ impl UpstreamBody {
         }
     }
 
-    /// The body is over: its connection goes back, if it can carry more
-    /// (not if the request body is still going out: it is cut short).
+    /// The body is over: its connection goes back, if it can carry more.
+    /// A request body still going out goes on in a task of its own (the
+    /// upstream answered before reading all of it, and may read on), unless
+    /// the upstream is closing the connection (RFC 9112 section 9.5).
     fn finish(&mut self) {
         self.framing = Framing::Empty;
-        let uploaded = self.upload.take().is_none();
-        if let (Some(connection), Some(home)) = (self.connection.take(), self.home.take())
-            && uploaded
-            && connection.buffer.is_empty()
-        {
-            home.give_back(connection);
+        let Some(connection) = self.connection.take() else {
+            return;
+        };
+        let home = self.home.take();
+        match (self.upload.take(), home) {
+            (None, Some(home)) => home.give_back(connection),
+            (Some(upload), Some(home)) => {
+                if let Ok(runtime) = tokio::runtime::Handle::try_current() {
+                    runtime.spawn(finish_upload(connection, upload, home));
+                }
+            }
+            // Closing: dropped here.
+            (_, None) => {}
         }
     }
 
@@ -739,6 +784,59 @@ mod tests {
         // The client side stays open while the bodies are read.
         std::mem::forget(client);
         taken
+    }
+
+    #[tokio::test]
+    async fn a_body_still_going_out_after_a_complete_answer_is_finished() {
+        // The upstream accepts at once (202, no body), then reads the whole
+        // ten-byte body, then answers a second request on the same
+        // connection with what it got.
+        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let address = listener.local_addr().unwrap();
+        let accepted = tokio::spawn(async move {
+            let (mut stream, _) = listener.accept().await.unwrap();
+            let mut got = Vec::new();
+            let mut piece = [0_u8; 1024];
+            while h1::head_end(&got, 0).is_none() {
+                let n = stream.read(&mut piece).await.unwrap();
+                got.extend_from_slice(&piece[..n]);
+            }
+            stream
+                .write_all(b"HTTP/1.1 202 Accepted\r\ncontent-length: 0\r\n\r\n")
+                .await
+                .unwrap();
+            let mut rest = got.split_off(h1::head_end(&got, 0).unwrap());
+            // The body, then the second request's head.
+            while h1::head_end(&rest, 0).is_none_or(|end| end < 10) {
+                let n = stream.read(&mut piece).await.unwrap();
+                assert_ne!(n, 0, "closed after {:?}", String::from_utf8_lossy(&rest));
+                rest.extend_from_slice(&piece[..n]);
+            }
+            let body = String::from_utf8(rest[..10].to_vec()).unwrap();
+            let answer = format!("HTTP/1.1 200 OK\r\ncontent-length: 10\r\n\r\n{body}");
+            stream.write_all(answer.as_bytes()).await.unwrap();
+            // No second connection comes.
+            tokio::time::timeout(Duration::from_millis(300), listener.accept())
+                .await
+                .is_ok()
+        });
+        let (request, mut client) =
+            request_and_client("POST /queue HTTP/1.1\r\nhost: a.test\r\ncontent-length: 10\r\n\r\nabc").await;
+        let endpoint = Arc::new(Endpoint::new(address));
+        let response = send(&endpoint, request).await.unwrap();
+        assert_eq!(response.status(), http::StatusCode::ACCEPTED);
+        assert_eq!(text(response).await, "");
+        client.write_all(b"defghij").await.unwrap();
+        // Once the rest is out, the connection is back for the next request.
+        for _ in 0..100 {
+            if endpoint.idle_count() == 1 {
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+        let response = send(&endpoint, gets(1).await.pop().unwrap()).await.unwrap();
+        assert_eq!(text(response).await, "abcdefghij");
+        assert!(!accepted.await.unwrap(), "the connection was reused");
     }
 
     /// One request as the server hands it over, and the client connection
