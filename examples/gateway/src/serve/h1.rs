@@ -4,11 +4,13 @@
 
 use std::fmt;
 use std::mem::MaybeUninit;
+use std::sync::LazyLock;
 
 use bytes::{Buf as _, Bytes, BytesMut};
 use http::header::{self, HeaderMap, HeaderName, HeaderValue};
 use http::request::Parts;
 use http::{Method, Response, StatusCode, Version};
+use memchr::memmem::Finder;
 
 /// Response heads larger than this are refused (nginx's largest default
 /// proxy buffer is 8 KiB; hyper's client allows ~400 KiB).
@@ -131,20 +133,30 @@ pub(crate) struct Head {
 /// were looked at before (and held no end): the search takes up from there.
 pub(crate) fn head_end(bytes: &[u8], scanned: usize) -> Option<usize> {
     // An end split across reads starts at most two bytes back ("\n\r").
-    let mut from = scanned.saturating_sub(2);
-    loop {
-        let newline = from + bytes.get(from..)?.iter().position(|&byte| byte == b'\n')?;
-        match (bytes.get(newline + 1), bytes.get(newline + 2)) {
-            (Some(b'\n'), _) => return Some(newline + 2),
-            (Some(b'\r'), Some(b'\n')) => return Some(newline + 3),
-            _ => from = newline + 1,
-        }
-    }
+    let from = scanned.saturating_sub(2);
+    let rest = bytes.get(from..)?;
+    // Two vectorised searches beat one byte loop over a few hundred bytes;
+    // the searchers are built once.
+    static CRLF: LazyLock<Finder<'static>> = LazyLock::new(|| Finder::new(b"\n\r\n"));
+    static LF: LazyLock<Finder<'static>> = LazyLock::new(|| Finder::new(b"\n\n"));
+    let crlf = CRLF.find(rest).map(|at| at + 3);
+    // A bare-LF end counts only before the CRLF one.
+    let lf = LF
+        .find(crlf.and_then(|end| rest.get(..end)).unwrap_or(rest))
+        .map(|at| at + 2);
+    let end = match (crlf, lf) {
+        (Some(crlf), Some(lf)) => crlf.min(lf),
+        (end, None) | (None, end) => end?,
+    };
+    Some(from + end)
 }
 
 /// Parses a complete head (as [`head_end`] delimits it). Header values
-/// share `head`'s memory. `None` for an interim (1xx) response, which the
-/// caller skips.
+/// share `head`'s memory. The hop-by-hop fields this parse reads anyway
+/// (`Transfer-Encoding`, `Keep-Alive`, a `Connection` of only `close` or
+/// `keep-alive`) are left out of the map; a `Connection` naming other fields
+/// stays, for the proxy to remove them. `None` for an interim (1xx)
+/// response, which the caller skips.
 pub(crate) fn parse_head(head: &Bytes, request_method: &Method) -> Result<Option<Head>, ProtocolError> {
     let mut fields = [const { MaybeUninit::<httparse::Header<'_>>::uninit() }; MAX_HEADERS];
     let mut parsed = httparse::Response::new(&mut []);
@@ -190,11 +202,24 @@ pub(crate) fn parse_head(head: &Bytes, request_method: &Method) -> Result<Option
             if let Some(last) = tokens(field.value).last() {
                 chunked_last = last.eq_ignore_ascii_case(b"chunked");
             }
+            // Hop-by-hop: the framing is this connection's, not passed on.
+            continue;
         } else if name == header::CONNECTION {
+            let mut other = false;
             for token in tokens(field.value) {
-                close_token |= token.eq_ignore_ascii_case(b"close");
-                keep_alive_token |= token.eq_ignore_ascii_case(b"keep-alive");
+                let is_close = token.eq_ignore_ascii_case(b"close");
+                let is_keep_alive = token.eq_ignore_ascii_case(b"keep-alive");
+                close_token |= is_close;
+                keep_alive_token |= is_keep_alive;
+                other |= !is_close && !is_keep_alive;
             }
+            // Hop-by-hop too; kept only when it names other fields (or an
+            // upgrade), for the proxy to act on.
+            if !other {
+                continue;
+            }
+        } else if name.as_str() == "keep-alive" {
+            continue;
         }
         let value = HeaderValue::from_maybe_shared(head.slice_ref(field.value))
             .map_err(|_| ProtocolError("bad header value"))?;
@@ -600,6 +625,27 @@ mod tests {
             framing("HTTP/1.0 200 OK\r\nTransfer-Encoding: chunked\r\nConnection: keep-alive\r\n\r\n"),
             (Framing::Chunked(Chunked::Size), false)
         );
+    }
+
+    #[test]
+    fn hop_by_hop_fields_read_for_framing_stay_out_of_the_map() {
+        let head = head(
+            "HTTP/1.1 200 OK\r\nConnection: keep-alive\r\nKeep-Alive: timeout=5\r\nTransfer-Encoding: chunked\r\nX-A: 1\r\n\r\n",
+            &Method::GET,
+        )
+        .unwrap()
+        .unwrap();
+        let names: Vec<_> = head.response.headers().keys().map(HeaderName::as_str).collect();
+        assert_eq!(names, ["x-a"]);
+        // Naming another field, Connection stays for the proxy to act on.
+        let head =
+            head_of("HTTP/1.1 200 OK\r\nConnection: close, x-private\r\nX-Private: 1\r\nContent-Length: 0\r\n\r\n");
+        assert_eq!(head.response.headers()["connection"], "close, x-private");
+        assert!(!head.keep_alive);
+    }
+
+    fn head_of(text: &str) -> Head {
+        head(text, &Method::GET).unwrap().unwrap()
     }
 
     #[test]
