@@ -37,6 +37,43 @@ use tokio::net::TcpStream;
 
 use super::h1::{self, Decoded, Framing, Head, Outgoing, ProtocolError};
 
+/// A request ready for an upstream: its head encoded, its body (if any)
+/// ready to go. Made before any await, so that the request itself never
+/// sits in (and is never moved with) the future that sends it.
+pub(crate) struct Outbound {
+    head: Vec<u8>,
+    upload: Option<Box<Upload>>,
+    method: Method,
+}
+
+impl Outbound {
+    /// `request` (origin-form target, Host set, hop-by-hop headers gone) as
+    /// it goes to an upstream.
+    pub(crate) fn new(request: Request<Incoming>) -> Self {
+        let (parts, body) = request.into_parts();
+        let outgoing = if body.is_end_stream() {
+            Outgoing::Empty
+        } else {
+            body.size_hint().exact().map_or(Outgoing::Chunked, Outgoing::Length)
+        };
+        Self {
+            head: h1::encode_request(&parts, outgoing),
+            upload: (outgoing != Outgoing::Empty).then(|| Box::new(Upload::new(body, outgoing == Outgoing::Chunked))),
+            method: parts.method,
+        }
+    }
+}
+
+impl fmt::Debug for Outbound {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Outbound")
+            .field("method", &self.method)
+            .field("head_bytes", &self.head.len())
+            .field("upload", &self.upload)
+            .finish()
+    }
+}
+
 /// How often [`expire_idle`] should run: an idle connection is closed after
 /// 3 to 4 s, before common upstream keep-alive timeouts (5 s for Node.js and
 /// uvicorn) can close it under a request that is being sent.
@@ -134,21 +171,17 @@ impl Endpoint {
     /// `connect_timeout`, and reads the response head.
     pub(crate) async fn send(
         self: &Arc<Self>,
-        request: Request<Incoming>,
+        outbound: Outbound,
         connect_timeout: Duration,
     ) -> Result<Response<UpstreamBody>, SendError> {
-        let (parts, body) = request.into_parts();
-        let outgoing = if body.is_end_stream() {
-            Outgoing::Empty
-        } else {
-            body.size_hint().exact().map_or(Outgoing::Chunked, Outgoing::Length)
-        };
-        let head = h1::encode_request(&parts, outgoing);
-        let mut upload =
-            (outgoing != Outgoing::Empty).then(|| Box::new(Upload::new(body, outgoing == Outgoing::Chunked)));
-        let again = upload.is_none() && h1::is_idempotent(&parts.method);
+        let Outbound {
+            head,
+            mut upload,
+            method,
+        } = outbound;
+        let again = upload.is_none() && h1::is_idempotent(&method);
         if let Some(mut connection) = self.take_idle() {
-            match connection.exchange(&head, upload.take(), &parts.method).await {
+            match connection.exchange(&head, upload.take(), &method).await {
                 Ok(answer) => return Ok(self.attach(connection, answer)),
                 // Once, on a new connection: the upstream may have seen the
                 // request and failed on it (RFC 9112 section 9.3.1).
@@ -162,7 +195,7 @@ impl Endpoint {
         // inline it would make every request's future (moved several times)
         // as large.
         let mut connection = Box::pin(self.connect(connect_timeout)).await?;
-        let answer = connection.exchange(&head, upload, &parts.method).await?;
+        let answer = connection.exchange(&head, upload, &method).await?;
         Ok(self.attach(connection, answer))
     }
 
@@ -849,7 +882,7 @@ mod tests {
 
     /// Sends `request` to `endpoint` (connect timeout 2 s).
     async fn send(endpoint: &Arc<Endpoint>, request: Request<Incoming>) -> Result<Response<UpstreamBody>, SendError> {
-        endpoint.send(request, Duration::from_secs(2)).await
+        endpoint.send(Outbound::new(request), Duration::from_secs(2)).await
     }
 
     async fn gets(count: usize) -> Vec<Request<Incoming>> {

@@ -17,7 +17,7 @@ use ingress_core::Route;
 use tower::Service;
 
 use super::headers::{add_forwarded, is_upgrade, join_cookies, remove_hop_by_hop};
-use super::pool::{Endpoint, SendError, UpstreamBody};
+use super::pool::{Endpoint, Outbound, SendError, UpstreamBody};
 use super::state::Gateway;
 use super::tunnel::tunnel;
 use super::upstreams::Target;
@@ -109,9 +109,10 @@ impl Service<Request<Incoming>> for Proxy {
             }
         };
         let (upstream_request, downstream_upgrade) = self.prepare(request, &endpoint);
+        let outbound = Outbound::new(upstream_request);
         let gateway = Arc::clone(&self.gateway);
         Box::pin(async move {
-            let response = exchange(&gateway, &endpoint, upstream_request, downstream_upgrade).await;
+            let response = exchange(&gateway, &endpoint, outbound, downstream_upgrade).await;
             count(&gateway, &route, &response);
             Ok(response)
         })
@@ -188,7 +189,7 @@ impl Proxy {
 async fn exchange(
     gateway: &Gateway,
     endpoint: &Arc<Endpoint>,
-    upstream_request: Request<Incoming>,
+    outbound: Outbound,
     downstream_upgrade: Option<hyper::upgrade::OnUpgrade>,
 ) -> Response<ProxyBody> {
     let settings = &gateway.settings;
@@ -196,7 +197,7 @@ async fn exchange(
         .timer
         .timeout(
             settings.upstream_timeout,
-            endpoint.send(upstream_request, settings.connect_timeout),
+            endpoint.send(outbound, settings.connect_timeout),
         )
         .await;
     let mut response = match answer {
