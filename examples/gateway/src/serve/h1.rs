@@ -49,9 +49,26 @@ pub(crate) enum Outgoing {
     Chunked,
 }
 
-/// The request head: `parts.uri` in origin form, headers as they are but
-/// for the framing header that `outgoing` calls for.
-pub(crate) fn encode_request(parts: &Parts, outgoing: Outgoing) -> Vec<u8> {
+/// What the gateway tells an upstream about the client (H6: informs the
+/// backend; routing never reads these headers).
+#[derive(Debug)]
+pub(crate) struct Forwarded<'a> {
+    /// The client's address: appended to any `X-Forwarded-For` list.
+    pub(crate) client: &'a HeaderValue,
+    /// The Host the client sent: `X-Forwarded-Host` (none without one).
+    pub(crate) host: Option<&'a HeaderValue>,
+}
+
+static X_FORWARDED_FOR: HeaderName = HeaderName::from_static("x-forwarded-for");
+static X_FORWARDED_PROTO: HeaderName = HeaderName::from_static("x-forwarded-proto");
+static X_FORWARDED_HOST: HeaderName = HeaderName::from_static("x-forwarded-host");
+
+/// The request head: the target of `parts.uri` in origin form, headers as
+/// they are but for the framing header that `outgoing` calls for and
+/// `X-Forwarded-For`, `-Proto` and `-Host`, which `forwarded` sets (the
+/// client's own `-Proto` and `-Host` are dropped; its `-For` list, on one
+/// line or several, is kept, the client appended).
+pub(crate) fn encode_request(parts: &Parts, outgoing: Outgoing, forwarded: &Forwarded<'_>) -> Vec<u8> {
     let target = parts.uri.path_and_query().map_or("/", |target| target.as_str());
     let size = parts.method.as_str().len()
         + target.len()
@@ -60,14 +77,22 @@ pub(crate) fn encode_request(parts: &Parts, outgoing: Outgoing) -> Vec<u8> {
             .iter()
             .map(|(name, value)| name.as_str().len() + value.len() + 4)
             .sum::<usize>()
-        + 64;
+        + 160;
     let mut head = Vec::with_capacity(size);
     head.extend_from_slice(parts.method.as_str().as_bytes());
     head.push(b' ');
     head.extend_from_slice(target.as_bytes());
     head.extend_from_slice(b" HTTP/1.1\r\n");
     let mut had_length = false;
+    let mut earlier_for = false;
     for (name, value) in &parts.headers {
+        if *name == X_FORWARDED_FOR {
+            earlier_for = true;
+            continue;
+        }
+        if *name == X_FORWARDED_PROTO || *name == X_FORWARDED_HOST {
+            continue;
+        }
         // The framing is this hop's own: exactly one header, written below
         // (the client's could be repeated, or say chunked).
         if name == header::CONTENT_LENGTH {
@@ -90,6 +115,24 @@ pub(crate) fn encode_request(parts: &Parts, outgoing: Outgoing) -> Vec<u8> {
             head.extend_from_slice(format!("content-length: {length}\r\n").as_bytes());
         }
         Outgoing::Chunked => head.extend_from_slice(b"transfer-encoding: chunked\r\n"),
+    }
+    head.extend_from_slice(b"x-forwarded-for: ");
+    if earlier_for {
+        // Several lines of a list header are one list.
+        for earlier in parts.headers.get_all(&X_FORWARDED_FOR) {
+            let earlier = earlier.as_bytes().trim_ascii();
+            if !earlier.is_empty() {
+                head.extend_from_slice(earlier);
+                head.extend_from_slice(b", ");
+            }
+        }
+    }
+    head.extend_from_slice(forwarded.client.as_bytes());
+    head.extend_from_slice(b"\r\nx-forwarded-proto: http\r\n");
+    if let Some(host) = forwarded.host {
+        head.extend_from_slice(b"x-forwarded-host: ");
+        head.extend_from_slice(host.as_bytes());
+        head.extend_from_slice(b"\r\n");
     }
     head.extend_from_slice(b"\r\n");
     head
@@ -478,22 +521,65 @@ mod tests {
         (head.framing, head.keep_alive)
     }
 
+    /// What the gateway adds for a client at 127.0.0.1 with no Host.
+    fn plain() -> Forwarded<'static> {
+        static CLIENT: HeaderValue = HeaderValue::from_static("127.0.0.1");
+        Forwarded {
+            client: &CLIENT,
+            host: None,
+        }
+    }
+
+    /// The head without the `X-Forwarded-*` lines every head ends with.
+    fn text(head: Vec<u8>) -> String {
+        let text = String::from_utf8(head).unwrap();
+        let (head, forwarded) = text
+            .split_once("x-forwarded-for: 127.0.0.1\r\nx-forwarded-proto: http\r\n")
+            .unwrap();
+        assert_eq!(forwarded, "\r\n");
+        format!("{head}\r\n")
+    }
+
+    #[test]
+    fn forwarded_for_joins_every_line_and_proto_and_host_are_ours() {
+        let request = parts(
+            "GET",
+            "/",
+            &[
+                ("x-forwarded-for", "10.0.0.1"),
+                ("x-forwarded-proto", "https"),
+                ("x-forwarded-for", " 10.0.0.2 "),
+                ("x-forwarded-host", "spoofed"),
+                ("x-forwarded-for", ""),
+            ],
+        );
+        let host = HeaderValue::from_static("hello.nginx.com");
+        let forwarded = Forwarded {
+            client: &HeaderValue::from_static("192.0.2.7"),
+            host: Some(&host),
+        };
+        assert_eq!(
+            String::from_utf8(encode_request(&request, Outgoing::Empty, &forwarded)).unwrap(),
+            "GET / HTTP/1.1\r\nx-forwarded-for: 10.0.0.1, 10.0.0.2, 192.0.2.7\r\nx-forwarded-proto: http\r\nx-forwarded-host: hello.nginx.com\r\n\r\n"
+        );
+    }
+
     #[test]
     fn request_heads_carry_the_target_headers_and_framing() {
         let request = parts("GET", "/a/b?q=1", &[("host", "x.test"), ("x-one", "1")]);
         assert_eq!(
-            String::from_utf8(encode_request(&request, Outgoing::Empty)).unwrap(),
+            text(encode_request(&request, Outgoing::Empty, &plain())),
             "GET /a/b?q=1 HTTP/1.1\r\nhost: x.test\r\nx-one: 1\r\n\r\n"
         );
         let request = parts("POST", "/", &[("content-length", "5")]);
         assert_eq!(
-            String::from_utf8(encode_request(&request, Outgoing::Length(5))).unwrap(),
+            text(encode_request(&request, Outgoing::Length(5), &plain())),
             "POST / HTTP/1.1\r\ncontent-length: 5\r\n\r\n"
         );
         // A known length without the header (HTTP/2 may leave it out).
         let request = parts("PUT", "/", &[]);
         assert_eq!(
-            String::from_utf8(encode_request(&request, Outgoing::Length(7))).unwrap(),
+            text(encode_request(&request, Outgoing::Length(7), &plain())),
             "PUT / HTTP/1.1\r\ncontent-length: 7\r\n\r\n"
         );
         let request = parts(
@@ -502,23 +588,23 @@ mod tests {
             &[("content-length", "9"), ("transfer-encoding", "chunked")],
         );
         assert_eq!(
-            String::from_utf8(encode_request(&request, Outgoing::Chunked)).unwrap(),
+            text(encode_request(&request, Outgoing::Chunked, &plain())),
             "POST / HTTP/1.1\r\ntransfer-encoding: chunked\r\n\r\n"
         );
         // A repeated length goes on once; an empty body with a length says 0.
         let request = parts("PUT", "/", &[("content-length", "5"), ("content-length", "5")]);
         assert_eq!(
-            String::from_utf8(encode_request(&request, Outgoing::Length(5))).unwrap(),
+            text(encode_request(&request, Outgoing::Length(5), &plain())),
             "PUT / HTTP/1.1\r\ncontent-length: 5\r\n\r\n"
         );
         let request = parts("POST", "/", &[("content-length", "0")]);
         assert_eq!(
-            String::from_utf8(encode_request(&request, Outgoing::Empty)).unwrap(),
+            text(encode_request(&request, Outgoing::Empty, &plain())),
             "POST / HTTP/1.1\r\ncontent-length: 0\r\n\r\n"
         );
         let request = parts("POST", "/", &[("content-length", "9")]);
         assert_eq!(
-            String::from_utf8(encode_request(&request, Outgoing::Chunked)).unwrap(),
+            text(encode_request(&request, Outgoing::Chunked, &plain())),
             "POST / HTTP/1.1\r\ntransfer-encoding: chunked\r\n\r\n"
         );
     }
@@ -526,7 +612,7 @@ mod tests {
     #[test]
     fn repeated_request_headers_stay_separate_lines() {
         let request = parts("GET", "/", &[("x-a", "1"), ("x-a", "2")]);
-        let text = String::from_utf8(encode_request(&request, Outgoing::Empty)).unwrap();
+        let text = String::from_utf8(encode_request(&request, Outgoing::Empty, &plain())).unwrap();
         assert!(text.contains("x-a: 1\r\nx-a: 2\r\n"), "{text}");
     }
 

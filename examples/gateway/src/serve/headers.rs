@@ -1,6 +1,6 @@
 //! What a proxy changes in the headers it forwards.
 
-use http::header::{self, Entry, HeaderMap, HeaderName, HeaderValue};
+use http::header::{self, HeaderMap, HeaderName, HeaderValue};
 
 /// Hop-by-hop headers (RFC 9110 section 7.6.1, and the older
 /// `Proxy-Connection` and proxy authentication fields): meaningful for one
@@ -16,10 +16,6 @@ static HOP_BY_HOP: [HeaderName; 7] = [
     header::TE,
     header::TRANSFER_ENCODING,
 ];
-
-static X_FORWARDED_FOR: HeaderName = HeaderName::from_static("x-forwarded-for");
-static X_FORWARDED_PROTO: HeaderName = HeaderName::from_static("x-forwarded-proto");
-static X_FORWARDED_HOST: HeaderName = HeaderName::from_static("x-forwarded-host");
 
 /// Bit `i` stands for `HOP_BY_HOP[i]`; this one for `Upgrade`, hop-by-hop
 /// unless the message switches protocols.
@@ -139,38 +135,6 @@ pub(crate) fn join_cookies(headers: &mut HeaderMap) {
     }
 }
 
-/// Sets `X-Forwarded-For` (the client appended to any list already there),
-/// `X-Forwarded-Proto` and `X-Forwarded-Host` (the Host the client sent).
-/// They inform the backend; routing never reads them (H6).
-pub(crate) fn add_forwarded(headers: &mut HeaderMap, client: &HeaderValue, host: Option<HeaderValue>) {
-    // Grown once, not once per header.
-    headers.reserve(3);
-    match headers.entry(&X_FORWARDED_FOR) {
-        Entry::Vacant(entry) => {
-            entry.insert(client.clone());
-        }
-        // Several lines of a list header are one list.
-        Entry::Occupied(mut entry) => {
-            let mut list = String::new();
-            for earlier in entry.iter().filter_map(|value| value.to_str().ok()).map(str::trim) {
-                if !earlier.is_empty() {
-                    list.push_str(earlier);
-                    list.push_str(", ");
-                }
-            }
-            list.push_str(client.to_str().unwrap_or_default());
-            if let Ok(value) = HeaderValue::from_str(&list) {
-                entry.insert(value);
-            }
-        }
-    }
-    headers.insert(&X_FORWARDED_PROTO, HeaderValue::from_static("http"));
-    match host {
-        Some(host) => headers.insert(&X_FORWARDED_HOST, host),
-        None => headers.remove(&X_FORWARDED_HOST),
-    };
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -280,28 +244,5 @@ mod tests {
         assert_eq!(map.get("connection").unwrap(), "upgrade");
         assert_eq!(map.get("upgrade").unwrap(), "websocket");
         assert!(map.contains_key("sec-websocket-key"));
-    }
-
-    #[test]
-    fn forwarded_for_joins_every_line() {
-        let mut map = HeaderMap::new();
-        map.append("x-forwarded-for", HeaderValue::from_static("10.0.0.1"));
-        map.append("x-forwarded-for", HeaderValue::from_static("10.0.0.2"));
-        add_forwarded(&mut map, &HeaderValue::from_static("127.0.0.1"), None);
-        assert_eq!(map.get("x-forwarded-for").unwrap(), "10.0.0.1, 10.0.0.2, 127.0.0.1");
-        assert!(!map.contains_key("x-forwarded-host"));
-    }
-
-    #[test]
-    fn forwarded_headers_are_set() {
-        let mut map = headers(&[("x-forwarded-for", "10.0.0.1"), ("x-forwarded-host", "spoofed")]);
-        add_forwarded(
-            &mut map,
-            &HeaderValue::from_static("127.0.0.1"),
-            Some(HeaderValue::from_static("hello.nginx.com")),
-        );
-        assert_eq!(map.get("x-forwarded-for").unwrap(), "10.0.0.1, 127.0.0.1");
-        assert_eq!(map.get("x-forwarded-proto").unwrap(), "http");
-        assert_eq!(map.get("x-forwarded-host").unwrap(), "hello.nginx.com");
     }
 }

@@ -30,12 +30,13 @@ use std::task::{Context, Poll, ready};
 use std::time::Duration;
 
 use bytes::{Buf as _, Bytes, BytesMut};
-use http::{HeaderValue, Method, Request, Response};
+use http::request::Parts;
+use http::{HeaderValue, Method, Response};
 use hyper::body::{Body, Frame, Incoming, SizeHint};
 use tokio::io::{AsyncReadExt as _, AsyncWrite, AsyncWriteExt as _};
 use tokio::net::TcpStream;
 
-use super::h1::{self, Decoded, Framing, Head, Outgoing, ProtocolError};
+use super::h1::{self, Decoded, Forwarded, Framing, Head, Outgoing, ProtocolError};
 
 /// A request ready for an upstream: its head encoded, its body (if any)
 /// ready to go. Made before any await, so that the request itself never
@@ -47,19 +48,18 @@ pub(crate) struct Outbound {
 }
 
 impl Outbound {
-    /// `request` (origin-form target, Host set, hop-by-hop headers gone) as
-    /// it goes to an upstream.
-    pub(crate) fn new(request: Request<Incoming>) -> Self {
-        let (parts, body) = request.into_parts();
+    /// A request (Host set, hop-by-hop headers gone, the canonical target
+    /// in the URI) as it goes to an upstream.
+    pub(crate) fn new(parts: &Parts, body: Incoming, forwarded: &Forwarded<'_>) -> Self {
         let outgoing = if body.is_end_stream() {
             Outgoing::Empty
         } else {
             body.size_hint().exact().map_or(Outgoing::Chunked, Outgoing::Length)
         };
         Self {
-            head: h1::encode_request(&parts, outgoing),
+            head: h1::encode_request(parts, outgoing, forwarded),
             upload: (outgoing != Outgoing::Empty).then(|| Box::new(Upload::new(body, outgoing == Outgoing::Chunked))),
-            method: parts.method,
+            method: parts.method.clone(),
         }
     }
 }
@@ -710,6 +710,7 @@ impl Body for UpstreamBody {
 
 #[cfg(test)]
 mod tests {
+    use http::Request;
     use http_body_util::BodyExt as _;
     use tokio::io::AsyncReadExt as _;
     use tokio::net::TcpListener;
@@ -882,7 +883,14 @@ mod tests {
 
     /// Sends `request` to `endpoint` (connect timeout 2 s).
     async fn send(endpoint: &Arc<Endpoint>, request: Request<Incoming>) -> Result<Response<UpstreamBody>, SendError> {
-        endpoint.send(Outbound::new(request), Duration::from_secs(2)).await
+        let (parts, body) = request.into_parts();
+        let forwarded = Forwarded {
+            client: &HeaderValue::from_static("127.0.0.1"),
+            host: None,
+        };
+        endpoint
+            .send(Outbound::new(&parts, body, &forwarded), Duration::from_secs(2))
+            .await
     }
 
     async fn gets(count: usize) -> Vec<Request<Incoming>> {
@@ -1066,10 +1074,8 @@ mod tests {
         let got = seen.await.unwrap();
         assert!(got.starts_with("POST /up HTTP/1.1\r\n"), "{got}");
         assert_eq!(got.matches("transfer-encoding").count(), 1, "{got}");
-        assert!(
-            got.ends_with("transfer-encoding: chunked\r\n\r\n3\r\nabc\r\n0\r\n\r\n"),
-            "{got}"
-        );
+        assert!(got.contains("\r\ntransfer-encoding: chunked\r\n"), "{got}");
+        assert!(got.ends_with("\r\n\r\n3\r\nabc\r\n0\r\n\r\n"), "{got}");
     }
 
     #[tokio::test]

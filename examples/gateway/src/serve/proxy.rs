@@ -10,13 +10,13 @@ use std::task::{Context, Poll};
 
 use bytes::Bytes;
 use http::header::{self, HeaderValue};
-use http::uri::PathAndQuery;
-use http::{Request, Response, StatusCode, Uri, Version};
+use http::{Request, Response, StatusCode, Version};
 use hyper::body::{Body, Frame, Incoming, SizeHint};
 use ingress_core::Route;
 use tower::Service;
 
-use super::headers::{add_forwarded, is_upgrade, join_cookies, remove_hop_by_hop};
+use super::h1::Forwarded;
+use super::headers::{is_upgrade, join_cookies, remove_hop_by_hop};
 use super::pool::{Endpoint, Outbound, SendError, UpstreamBody};
 use super::state::Gateway;
 use super::tunnel::tunnel;
@@ -108,8 +108,7 @@ impl Service<Request<Incoming>> for Proxy {
                 return answer(response);
             }
         };
-        let (upstream_request, downstream_upgrade) = self.prepare(request, &endpoint);
-        let outbound = Outbound::new(upstream_request);
+        let (outbound, downstream_upgrade) = self.prepare(request, &endpoint);
         let gateway = Arc::clone(&self.gateway);
         Box::pin(async move {
             let response = exchange(&gateway, &endpoint, outbound, downstream_upgrade).await;
@@ -148,7 +147,7 @@ impl Proxy {
         &self,
         mut request: Request<Incoming>,
         endpoint: &Endpoint,
-    ) -> (Request<Incoming>, Option<hyper::upgrade::OnUpgrade>) {
+    ) -> (Outbound, Option<hyper::upgrade::OnUpgrade>) {
         let upgrade = is_upgrade(request.headers());
         let downstream_upgrade = upgrade.then(|| hyper::upgrade::on(&mut request));
         let (mut parts, body) = request.into_parts();
@@ -171,17 +170,14 @@ impl Proxy {
         if parts.version == Version::HTTP_2 {
             join_cookies(&mut parts.headers);
         }
-        add_forwarded(&mut parts.headers, &self.client, host);
-        // The layer already put the canonical path (and the query as the client
-        // sent it) into the URI; the upstream gets it in origin form.
-        let target = parts
-            .uri
-            .path_and_query()
-            .cloned()
-            .unwrap_or_else(|| PathAndQuery::from_static("/"));
-        parts.uri = Uri::from(target);
-        parts.version = Version::HTTP_11;
-        (Request::from_parts(parts, body), downstream_upgrade)
+        // The layer already put the canonical path (and the query as the
+        // client sent it) into the URI; the upstream gets it in origin form,
+        // over HTTP/1.1, with `X-Forwarded-*` written as the head is.
+        let forwarded = Forwarded {
+            client: &self.client,
+            host: host.as_ref(),
+        };
+        (Outbound::new(&parts, body, &forwarded), downstream_upgrade)
     }
 }
 
