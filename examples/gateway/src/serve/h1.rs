@@ -656,61 +656,63 @@ mod tests {
 
     #[test]
     fn body_framing_follows_rfc_9112_section_6_3() {
-        assert_eq!(
-            framing("HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n"),
-            (Framing::Empty, true)
-        );
-        assert_eq!(
-            framing("HTTP/1.1 200 OK\r\nContent-Length: 5, 5\r\n\r\n"),
-            (Framing::Length(5), true)
-        );
-        assert_eq!(
-            framing("HTTP/1.1 200 OK\r\nTransfer-Encoding: gzip, chunked\r\n\r\n"),
-            (Framing::Chunked(Chunked::Size), true)
-        );
-        // Chunked is not last: the body runs to the close.
-        assert_eq!(
-            framing("HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked, gzip\r\n\r\n"),
-            (Framing::Close, false)
-        );
-        // Neither: to the close.
-        assert_eq!(framing("HTTP/1.1 200 OK\r\n\r\n"), (Framing::Close, false));
-        assert_eq!(
-            framing("HTTP/1.1 204 No Content\r\nContent-Length: 9\r\n\r\n"),
-            (Framing::Empty, true)
-        );
-        assert_eq!(framing("HTTP/1.1 304 Not Modified\r\n\r\n"), (Framing::Empty, true));
-        assert_eq!(
-            framing("HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\n\r\n"),
-            (Framing::Switched, true)
-        );
-        assert_eq!(
-            framing("HTTP/1.1 200 OK\r\nContent-Length: 2\r\nConnection: close\r\n\r\n"),
-            (Framing::Length(2), false)
-        );
-        assert_eq!(
-            framing("HTTP/1.0 200 OK\r\nContent-Length: 2\r\n\r\n"),
-            (Framing::Length(2), false)
-        );
-        assert_eq!(
-            framing("HTTP/1.0 200 OK\r\nContent-Length: 2\r\nConnection: keep-alive\r\n\r\n"),
-            (Framing::Length(2), true)
-        );
-        // `close` wins, in any order and over several lines.
-        assert_eq!(
-            framing("HTTP/1.0 200 OK\r\nContent-Length: 2\r\nConnection: close, keep-alive\r\n\r\n"),
-            (Framing::Length(2), false)
-        );
-        assert_eq!(
-            framing("HTTP/1.1 200 OK\r\nContent-Length: 2\r\nConnection: close\r\nConnection: keep-alive\r\n\r\n"),
-            (Framing::Length(2), false)
-        );
-        // HTTP/1.0 has no Transfer-Encoding: the framing is suspect, the
-        // connection is not reused.
-        assert_eq!(
-            framing("HTTP/1.0 200 OK\r\nTransfer-Encoding: chunked\r\nConnection: keep-alive\r\n\r\n"),
-            (Framing::Chunked(Chunked::Size), false)
-        );
+        let cases = [
+            ("HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n", (Framing::Empty, true)),
+            (
+                "HTTP/1.1 200 OK\r\nContent-Length: 5, 5\r\n\r\n",
+                (Framing::Length(5), true),
+            ),
+            (
+                "HTTP/1.1 200 OK\r\nTransfer-Encoding: gzip, chunked\r\n\r\n",
+                (Framing::Chunked(Chunked::Size), true),
+            ),
+            // Chunked is not last: the body runs to the close.
+            (
+                "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked, gzip\r\n\r\n",
+                (Framing::Close, false),
+            ),
+            // Neither: to the close.
+            ("HTTP/1.1 200 OK\r\n\r\n", (Framing::Close, false)),
+            (
+                "HTTP/1.1 204 No Content\r\nContent-Length: 9\r\n\r\n",
+                (Framing::Empty, true),
+            ),
+            ("HTTP/1.1 304 Not Modified\r\n\r\n", (Framing::Empty, true)),
+            (
+                "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\n\r\n",
+                (Framing::Switched, true),
+            ),
+            (
+                "HTTP/1.1 200 OK\r\nContent-Length: 2\r\nConnection: close\r\n\r\n",
+                (Framing::Length(2), false),
+            ),
+            (
+                "HTTP/1.0 200 OK\r\nContent-Length: 2\r\n\r\n",
+                (Framing::Length(2), false),
+            ),
+            (
+                "HTTP/1.0 200 OK\r\nContent-Length: 2\r\nConnection: keep-alive\r\n\r\n",
+                (Framing::Length(2), true),
+            ),
+            // `close` wins, in any order and over several lines.
+            (
+                "HTTP/1.0 200 OK\r\nContent-Length: 2\r\nConnection: close, keep-alive\r\n\r\n",
+                (Framing::Length(2), false),
+            ),
+            (
+                "HTTP/1.1 200 OK\r\nContent-Length: 2\r\nConnection: close\r\nConnection: keep-alive\r\n\r\n",
+                (Framing::Length(2), false),
+            ),
+            // HTTP/1.0 has no Transfer-Encoding: the framing is suspect, the
+            // connection is not reused.
+            (
+                "HTTP/1.0 200 OK\r\nTransfer-Encoding: chunked\r\nConnection: keep-alive\r\n\r\n",
+                (Framing::Chunked(Chunked::Size), false),
+            ),
+        ];
+        for (text, expected) in cases {
+            assert_eq!(framing(text), expected, "{text:?}");
+        }
     }
 
     #[test]

@@ -484,7 +484,10 @@ impl fmt::Display for BodyFailure {
 
 /// The client's request body on its way to the upstream, pushed by whoever
 /// polls the exchange: first the wait for the response head, then the
-/// response body.
+/// response body, then (once that is complete) a task of its own. While the
+/// response streams, the upload moves only as the client reads: a client that
+/// reads nothing until it has sent its whole body, to an upstream that
+/// echoes it back, stalls once the buffers between them are full.
 pub(crate) struct Upload {
     body: Incoming,
     chunked: bool,
@@ -830,22 +833,17 @@ mod tests {
         let accepted = tokio::spawn(async move {
             let (mut stream, _) = listener.accept().await.unwrap();
             let mut got = Vec::new();
-            let mut piece = [0_u8; 1024];
-            while h1::head_end(&got, 0).is_none() {
-                let n = stream.read(&mut piece).await.unwrap();
-                got.extend_from_slice(&piece[..n]);
-            }
+            read_until(&mut stream, &mut got, |got| h1::head_end(got, 0).is_some()).await;
             stream
                 .write_all(b"HTTP/1.1 202 Accepted\r\ncontent-length: 0\r\n\r\n")
                 .await
                 .unwrap();
             let mut rest = got.split_off(h1::head_end(&got, 0).unwrap());
             // The body, then the second request's head.
-            while h1::head_end(&rest, 0).is_none_or(|end| end < 10) {
-                let n = stream.read(&mut piece).await.unwrap();
-                assert_ne!(n, 0, "closed after {:?}", String::from_utf8_lossy(&rest));
-                rest.extend_from_slice(&piece[..n]);
-            }
+            read_until(&mut stream, &mut rest, |rest| {
+                h1::head_end(rest, 0).is_some_and(|end| end >= 10)
+            })
+            .await;
             let body = String::from_utf8(rest[..10].to_vec()).unwrap();
             let answer = format!("HTTP/1.1 200 OK\r\ncontent-length: 10\r\n\r\n{body}");
             stream.write_all(answer.as_bytes()).await.unwrap();
@@ -879,6 +877,17 @@ mod tests {
         let (mut client, mut source) = downstream(Duration::from_secs(5)).await;
         client.write_all(text.as_bytes()).await.unwrap();
         (origin_form(source.recv().await.unwrap()), client)
+    }
+
+    /// Reads from `stream` onto `got` until `enough(got)`; the stream must
+    /// not end first.
+    async fn read_until(stream: &mut TcpStream, got: &mut Vec<u8>, enough: impl Fn(&[u8]) -> bool) {
+        let mut piece = [0_u8; 1024];
+        while !enough(got) {
+            let n = stream.read(&mut piece).await.unwrap();
+            assert_ne!(n, 0, "closed after {:?}", String::from_utf8_lossy(got));
+            got.extend_from_slice(&piece[..n]);
+        }
     }
 
     /// Sends `request` to `endpoint` (connect timeout 2 s).
@@ -1054,12 +1063,7 @@ mod tests {
         let seen = tokio::spawn(async move {
             let (mut stream, _) = listener.accept().await.unwrap();
             let mut got = Vec::new();
-            let mut chunk = [0_u8; 1024];
-            while !got.ends_with(b"0\r\n\r\n") {
-                let n = stream.read(&mut chunk).await.unwrap();
-                assert_ne!(n, 0, "closed early: {:?}", String::from_utf8_lossy(&got));
-                got.extend_from_slice(&chunk[..n]);
-            }
+            read_until(&mut stream, &mut got, |got| got.ends_with(b"0\r\n\r\n")).await;
             stream.write_all(b"HTTP/1.1 204 No Content\r\n\r\n").await.unwrap();
             String::from_utf8(got).unwrap()
         });
@@ -1182,21 +1186,13 @@ mod tests {
         tokio::spawn(async move {
             let (mut stream, _) = listener.accept().await.unwrap();
             let mut got = Vec::new();
-            let mut piece = [0_u8; 1024];
-            while h1::head_end(&got, 0).is_none() {
-                let n = stream.read(&mut piece).await.unwrap();
-                got.extend_from_slice(&piece[..n]);
-            }
+            read_until(&mut stream, &mut got, |got| h1::head_end(got, 0).is_some()).await;
             stream
                 .write_all(b"HTTP/1.1 200 OK\r\ntransfer-encoding: chunked\r\n\r\n")
                 .await
                 .unwrap();
             let mut body = got.split_off(h1::head_end(&got, 0).unwrap());
-            while body.len() < 10 {
-                let n = stream.read(&mut piece).await.unwrap();
-                assert_ne!(n, 0, "the body was cut off after {} bytes", body.len());
-                body.extend_from_slice(&piece[..n]);
-            }
+            read_until(&mut stream, &mut body, |body| body.len() >= 10).await;
             let echo = format!("a\r\n{}\r\n0\r\n\r\n", String::from_utf8(body).unwrap());
             stream.write_all(echo.as_bytes()).await.unwrap();
         });
