@@ -71,6 +71,8 @@ static X_FORWARDED_HOST: HeaderName = HeaderName::from_static("x-forwarded-host"
 pub(crate) fn encode_request(parts: &Parts, outgoing: Outgoing, forwarded: &Forwarded<'_>) -> Vec<u8> {
     let target = parts.uri.path_and_query().map_or("/", |target| target.as_str());
     let size = parts.method.as_str().len()
+        + forwarded.client.len()
+        + forwarded.host.map_or(0, HeaderValue::len)
         + target.len()
         + parts
             .headers
@@ -81,6 +83,11 @@ pub(crate) fn encode_request(parts: &Parts, outgoing: Outgoing, forwarded: &Forw
     let mut head = Vec::with_capacity(size);
     head.extend_from_slice(parts.method.as_str().as_bytes());
     head.push(b' ');
+    // An absolute-form target with an empty path (`http://a.test?x=1`)
+    // leaves only the query: the origin form needs its `/`.
+    if target.starts_with('?') {
+        head.push(b'/');
+    }
     head.extend_from_slice(target.as_bytes());
     head.extend_from_slice(b" HTTP/1.1\r\n");
     let mut had_length = false;
@@ -119,8 +126,10 @@ pub(crate) fn encode_request(parts: &Parts, outgoing: Outgoing, forwarded: &Forw
     head.extend_from_slice(b"x-forwarded-for: ");
     if earlier_for {
         // Several lines of a list header are one list.
+        // Entries that are not text are dropped, not passed on.
         for earlier in parts.headers.get_all(&X_FORWARDED_FOR) {
-            let earlier = earlier.as_bytes().trim_ascii();
+            let Ok(earlier) = earlier.to_str() else { continue };
+            let earlier = earlier.trim().as_bytes();
             if !earlier.is_empty() {
                 head.extend_from_slice(earlier);
                 head.extend_from_slice(b", ");
@@ -541,6 +550,14 @@ mod tests {
     }
 
     #[test]
+    fn a_query_without_a_path_gets_one() {
+        let request = parts("GET", "http://a.test?x=1", &[]);
+        assert!(text(encode_request(&request, Outgoing::Empty, &plain())).starts_with("GET /?x=1 HTTP/1.1\r\n"));
+        let request = parts("OPTIONS", "*", &[]);
+        assert!(text(encode_request(&request, Outgoing::Empty, &plain())).starts_with("OPTIONS * HTTP/1.1\r\n"));
+    }
+
+    #[test]
     fn forwarded_for_joins_every_line_and_proto_and_host_are_ours() {
         let request = parts(
             "GET",
@@ -553,6 +570,10 @@ mod tests {
                 ("x-forwarded-for", ""),
             ],
         );
+        let mut request = request;
+        request
+            .headers
+            .append("x-forwarded-for", HeaderValue::from_bytes(b"caf\xe9").unwrap());
         let host = HeaderValue::from_static("hello.nginx.com");
         let forwarded = Forwarded {
             client: &HeaderValue::from_static("192.0.2.7"),

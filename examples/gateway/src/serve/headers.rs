@@ -63,16 +63,17 @@ fn connection_tokens(headers: &HeaderMap) -> impl Iterator<Item = &str> {
 
 /// Removes hop-by-hop headers, and those the `Connection` header names. An
 /// upgrade keeps `Connection: upgrade` and `Upgrade`, which the next hop
-/// needs to switch protocols too. A request that takes trailers (`TE:
-/// trailers`) says so to the next hop too: the gateway passes them on.
-pub(crate) fn remove_hop_by_hop(headers: &mut HeaderMap, upgrade: bool) {
+/// needs to switch protocols too. Says whether a `TE` field took trailers:
+/// a request that does says so to the next hop too (the gateway passes
+/// trailers on), see [`say_trailers_taken`].
+pub(crate) fn remove_hop_by_hop(headers: &mut HeaderMap, upgrade: bool) -> bool {
     // One pass over the names says which are there: most messages have none
     // or only `Connection`, and only those present are looked up again.
     let present = headers
         .keys()
         .fold(0_u32, |present, name| present | hop_by_hop_bit(name));
     if present == 0 && !upgrade {
-        return;
+        return false;
     }
     if present & CONNECTION_BIT != 0 {
         // Names the Connection header lists, other than the ones above
@@ -110,14 +111,17 @@ pub(crate) fn remove_hop_by_hop(headers: &mut HeaderMap, upgrade: bool) {
             headers.remove(name);
         }
     }
-    if takes_trailers {
-        headers.insert(header::TE, HeaderValue::from_static("trailers"));
-    }
     if upgrade {
         headers.insert(header::CONNECTION, HeaderValue::from_static("upgrade"));
     } else if present & UPGRADE_BIT != 0 {
         headers.remove(header::UPGRADE);
     }
+    takes_trailers
+}
+
+/// `TE: trailers`, for a request whose client takes them.
+pub(crate) fn say_trailers_taken(headers: &mut HeaderMap) {
+    headers.insert(header::TE, HeaderValue::from_static("trailers"));
 }
 
 /// Joins several `Cookie` fields into one, as HTTP/1.1 requires (RFC 9113
@@ -171,11 +175,11 @@ mod tests {
         // `Trailer` names fields the gateway passes on; `TE: trailers` is
         // said again to the next hop, without this hop's codings.
         let mut map = headers(&[("te", "gzip;q=0.5, Trailers"), ("trailer", "x-sum"), ("accept", "*/*")]);
-        remove_hop_by_hop(&mut map, false);
-        assert_eq!(map["te"], "trailers");
+        assert!(remove_hop_by_hop(&mut map, false));
+        assert!(!map.contains_key("te"));
         assert_eq!(map["trailer"], "x-sum");
         let mut map = headers(&[("te", "gzip")]);
-        remove_hop_by_hop(&mut map, false);
+        assert!(!remove_hop_by_hop(&mut map, false));
         assert!(map.is_empty());
     }
 

@@ -16,7 +16,7 @@ use ingress_core::Route;
 use tower::Service;
 
 use super::h1::Forwarded;
-use super::headers::{is_upgrade, join_cookies, remove_hop_by_hop};
+use super::headers::{is_upgrade, join_cookies, remove_hop_by_hop, say_trailers_taken};
 use super::pool::{Endpoint, Outbound, SendError, UpstreamBody};
 use super::state::Gateway;
 use super::tunnel::tunnel;
@@ -166,7 +166,9 @@ impl Proxy {
                 host
             }
         };
-        remove_hop_by_hop(&mut parts.headers, upgrade);
+        if remove_hop_by_hop(&mut parts.headers, upgrade) {
+            say_trailers_taken(&mut parts.headers);
+        }
         if parts.version == Version::HTTP_2 {
             join_cookies(&mut parts.headers);
         }
@@ -231,7 +233,10 @@ async fn exchange(
                 "502 Bad Gateway: the upstream switched protocols unasked\n",
             );
         }
-        _ => remove_hop_by_hop(response.headers_mut(), false),
+        // (A response's TE means nothing: not said on.)
+        _ => {
+            remove_hop_by_hop(response.headers_mut(), false);
+        }
     }
     response.map(ProxyBody::Upstream)
 }
