@@ -901,6 +901,56 @@ mod tests {
     }
 
     #[test]
+    fn arbitrary_answers_never_panic_the_parser() {
+        // Pieces of heads and chunked bodies, glued at random (fixed seed).
+        const PIECES: [&[u8]; 24] = [
+            b"HTTP/1.1 ",
+            b"HTTP/1.0 ",
+            b"200 OK",
+            b"101 ",
+            b"100 Continue",
+            b"204",
+            b"\r\n",
+            b"\n",
+            b"\r",
+            b"Content-Length: ",
+            b"Transfer-Encoding: chunked",
+            b"Connection: close, keep-alive",
+            b"5",
+            b", ",
+            b"0",
+            b"ffffffffffffffff",
+            b";ext=1",
+            b":",
+            b" ",
+            b"\t",
+            b"\x00",
+            b"\xff",
+            b"x-a: b",
+            b"Trailer",
+        ];
+        let mut state = 0x9e37_79b9_7f4a_7c15_u64;
+        let mut next = move |bound: usize| {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            usize::try_from(state % bound as u64).unwrap()
+        };
+        for _ in 0..20_000 {
+            let input: Vec<u8> = (0..next(40))
+                .flat_map(|_| PIECES[next(PIECES.len())].to_vec())
+                .collect();
+            if let Some(end) = head_end(&input, next(input.len() + 1).min(2)) {
+                let head = Bytes::copy_from_slice(&input[..end]);
+                for method in [Method::GET, Method::HEAD] {
+                    let _ = parse_head(&head, &method);
+                }
+            }
+            let _ = dechunk(&input, 1 + next(8));
+        }
+    }
+
+    #[test]
     fn malformed_chunked_bodies_are_errors() {
         for bad in [
             &b"g\r\n"[..],
