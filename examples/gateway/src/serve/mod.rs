@@ -86,6 +86,18 @@ async fn serve(args: &ServeArgs) -> anyhow::Result<()> {
         .name("reload".to_owned())
         .spawn(move || reloader.watch(&watched, interval))
         .context("cannot start the reload thread")?;
+    // Idle upstream connections expire on a thread of their own, on time
+    // however long a reload takes.
+    let expiring = Arc::clone(&gateway);
+    std::thread::Builder::new()
+        .name("idle-expiry".to_owned())
+        .spawn(move || {
+            loop {
+                std::thread::sleep(pool::EXPIRY_INTERVAL);
+                pool::expire_idle(expiring.endpoints.load().iter());
+            }
+        })
+        .context("cannot start the idle-expiry thread")?;
     listener::serve(gateway, listener, shutdown_signal()).await;
     Ok(())
 }

@@ -4,6 +4,7 @@ use std::collections::BTreeSet;
 use std::collections::hash_map::DefaultHasher;
 use std::hash::{Hash as _, Hasher as _};
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 use std::sync::atomic::Ordering;
 use std::time::{Duration, Instant};
 
@@ -81,6 +82,7 @@ impl Reloader {
         }
         self.upstreams
             .refresh(&endpoints, self.table.targets().iter().map(|target| target.backend()));
+        gateway.endpoints.store(Arc::new(self.upstreams.endpoints()));
         let metrics = &gateway.metrics;
         self.upstreams.record(metrics);
         let version = if ingresses_changed {
@@ -121,21 +123,8 @@ impl Reloader {
     /// and compiling never hold up a thread that serves requests.
     pub(crate) fn watch(mut self, gateway: &Gateway, interval: Duration) {
         let mut settling = None;
-        let mut expired = Instant::now();
-        let mut checked = Instant::now();
-        // Idle upstream connections expire on this thread too, whatever
-        // the reload interval.
-        let nap = interval.min(super::pool::EXPIRY_INTERVAL);
         loop {
-            std::thread::sleep(nap);
-            if expired.elapsed() >= super::pool::EXPIRY_INTERVAL {
-                self.upstreams.expire_idle();
-                expired = Instant::now();
-            }
-            if checked.elapsed() < interval {
-                continue;
-            }
-            checked = Instant::now();
+            std::thread::sleep(interval);
             let now = stamp(&self.path);
             if now == self.stamp {
                 settling = None;

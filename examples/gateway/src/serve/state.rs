@@ -4,9 +4,11 @@ use std::sync::Arc;
 use std::sync::atomic::AtomicBool;
 use std::time::Duration;
 
+use arc_swap::ArcSwap;
 use ingress_core::SharedTable;
 
 use super::metrics::Metrics;
+use super::pool::Endpoint;
 use super::timer::CoarseTimer;
 use super::upstreams::Target;
 
@@ -34,6 +36,9 @@ pub(crate) struct Gateway {
     pub(crate) settings: Settings,
     /// For the per-request timeouts.
     pub(crate) timer: CoarseTimer,
+    /// Every endpoint the tables lead to, for the thread that closes idle
+    /// upstream connections (each reload publishes a new list).
+    pub(crate) endpoints: ArcSwap<Vec<Arc<Endpoint>>>,
 }
 
 impl Gateway {
@@ -44,6 +49,7 @@ impl Gateway {
             ready: AtomicBool::new(false),
             settings,
             timer: CoarseTimer::new()?,
+            endpoints: ArcSwap::default(),
         }))
     }
 }

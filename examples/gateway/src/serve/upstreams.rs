@@ -164,9 +164,9 @@ impl Upstreams {
         self.endpoints = endpoints_in_use;
     }
 
-    /// Closes the connections idle for too long, on every endpoint.
-    pub(crate) fn expire_idle(&self) {
-        super::pool::expire_idle(self.endpoints.values());
+    /// Every endpoint in use.
+    pub(crate) fn endpoints(&self) -> Vec<Arc<Endpoint>> {
+        self.endpoints.values().cloned().collect()
     }
 
     /// What routes to `backend` lead to (after [`Upstreams::refresh`]).
