@@ -4,6 +4,9 @@
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 export PORT="${PORT:-18080}"
+# Built first: run.sh builds too (a no-op then), and the waits below are for
+# the gateway to start, not for a release build from a clean checkout.
+cargo build --release --quiet -p ingress-gateway
 log=$(mktemp)
 setsid bash examples/seed/run.sh >"$log" 2>&1 &
 runner=$!
