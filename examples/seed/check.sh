@@ -13,8 +13,9 @@ runner=$!
 stop() { kill -- "-$runner" 2>/dev/null || kill "$runner" 2>/dev/null || true; }
 trap stop EXIT
 
+ready=no
 for _ in $(seq 1 600); do
-  if curl -s -o /dev/null "127.0.0.1:9901/readyz" 2>/dev/null; then break; fi
+  if curl -s -o /dev/null "127.0.0.1:9901/readyz" 2>/dev/null; then ready=yes; break; fi
   sleep 0.2
 done
 for _ in $(seq 1 50); do
@@ -26,6 +27,6 @@ for _ in $(seq 1 50); do
   fi
   sleep 0.2
 done
-echo "seed scenario FAILED; the runner said:" >&2
+echo "seed scenario FAILED (admin /readyz answered within 120 s: $ready); the runner said:" >&2
 cat "$log" >&2
 exit 1
