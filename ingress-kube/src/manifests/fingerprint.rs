@@ -20,7 +20,7 @@ use std::time::{Duration, SystemTime};
 pub(super) const SETTLE: Duration = Duration::from_secs(2);
 
 /// A file's size, times and identity, from its metadata.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub(super) struct Fingerprint {
     len: u64,
     modified: Option<SystemTime>,

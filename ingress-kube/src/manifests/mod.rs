@@ -53,8 +53,13 @@ mod source;
 mod split;
 mod walk;
 
+use fingerprint::Fingerprint;
+
 use std::collections::HashMap;
+use std::collections::hash_map::DefaultHasher;
 use std::fmt;
+use std::fs;
+use std::hash::{Hash as _, Hasher as _};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
@@ -107,6 +112,38 @@ impl Manifests {
         let mut manifests = Self::new();
         manifests.add_path(path)?;
         Ok(manifests)
+    }
+
+    /// A fingerprint of the manifest files at `path` (those
+    /// [`Manifests::load`] would read: their names, sizes, times and
+    /// identities), taken without reading them. It moves when a manifest
+    /// file is added, removed, rewritten or replaced (a ConfigMap volume
+    /// update included), so a watcher can reload when it moves. A `path`
+    /// that cannot be read has a fingerprint too (that of nothing).
+    ///
+    /// ```
+    /// use ingress_kube::Manifests;
+    ///
+    /// let dir = std::env::temp_dir().join(format!("ingress-kube-stamp-{}", std::process::id()));
+    /// std::fs::create_dir_all(&dir).unwrap();
+    /// let empty = Manifests::stamp(&dir);
+    /// std::fs::write(dir.join("notes.txt"), "not a manifest").unwrap();
+    /// assert_eq!(Manifests::stamp(&dir), empty);
+    /// std::fs::write(dir.join("app.yaml"), "kind: Service\n").unwrap();
+    /// assert_ne!(Manifests::stamp(&dir), empty);
+    /// std::fs::remove_dir_all(&dir).unwrap();
+    /// ```
+    pub fn stamp(path: impl AsRef<Path>) -> u64 {
+        let mut hasher = DefaultHasher::new();
+        let mut unreadable = Vec::new();
+        for (file, _) in walk::manifest_files(path.as_ref(), &mut unreadable).unwrap_or_default() {
+            file.hash(&mut hasher);
+            fs::metadata(&file)
+                .ok()
+                .map(|metadata| Fingerprint::of(&metadata))
+                .hash(&mut hasher);
+        }
+        hasher.finish()
     }
 
     /// Loads a file or a directory as [`Manifests::load`] does, with the

@@ -12,6 +12,8 @@ use http::request::Parts;
 use http::{Method, Response, StatusCode, Version};
 use memchr::memmem::Finder;
 
+use super::headers::list_tokens;
+
 /// Response heads larger than this are refused (nginx's largest default
 /// proxy buffer is 8 KiB; hyper's client allows ~400 KiB).
 pub(crate) const MAX_HEAD: usize = 64 * 1024;
@@ -251,14 +253,14 @@ pub(crate) fn parse_head(head: &Bytes, request_method: &Method) -> Result<Option
         } else if name == header::TRANSFER_ENCODING {
             encoded = true;
             // Only the last coding says whether the body is chunked.
-            if let Some(last) = tokens(field.value).last() {
+            if let Some(last) = list_tokens(field.value).last() {
                 chunked_last = last.eq_ignore_ascii_case(b"chunked");
             }
             // Hop-by-hop: the framing is this connection's, not passed on.
             continue;
         } else if name == header::CONNECTION {
             let mut other = false;
-            for token in tokens(field.value) {
+            for token in list_tokens(field.value) {
                 let is_close = token.eq_ignore_ascii_case(b"close");
                 let is_keep_alive = token.eq_ignore_ascii_case(b"keep-alive");
                 close_token |= is_close;
@@ -325,14 +327,6 @@ pub(crate) fn parse_head(head: &Bytes, request_method: &Method) -> Result<Option
         framing,
         keep_alive: !close,
     }))
-}
-
-/// Comma-separated list elements, trimmed, empty ones skipped.
-fn tokens(value: &[u8]) -> impl Iterator<Item = &[u8]> {
-    value
-        .split(|&byte| byte == b',')
-        .map(<[u8]>::trim_ascii)
-        .filter(|token| !token.is_empty())
 }
 
 /// A `Content-Length` value: digits, or a list of equal ones.

@@ -48,17 +48,26 @@ fn hop_by_hop_bit(name: &HeaderName) -> u32 {
 /// with an `Upgrade` header), as a WebSocket handshake does.
 pub(crate) fn is_upgrade(headers: &HeaderMap) -> bool {
     headers.contains_key(header::UPGRADE)
-        && connection_tokens(headers).any(|token| token.eq_ignore_ascii_case("upgrade"))
+        && field_tokens(headers, &header::CONNECTION).any(|token| token.eq_ignore_ascii_case(b"upgrade"))
 }
 
-fn connection_tokens(headers: &HeaderMap) -> impl Iterator<Item = &str> {
-    headers
-        .get_all(header::CONNECTION)
-        .iter()
-        .filter_map(|value| value.to_str().ok())
-        .flat_map(|value| value.split(','))
-        .map(str::trim)
+/// The elements of a comma-separated list value, trimmed, empty ones
+/// skipped.
+pub(crate) fn list_tokens(value: &[u8]) -> impl Iterator<Item = &[u8]> {
+    value
+        .split(|&byte| byte == b',')
+        .map(<[u8]>::trim_ascii)
         .filter(|token| !token.is_empty())
+}
+
+/// The list elements of every `name` field (values that are not text are
+/// skipped whole).
+fn field_tokens<'a>(headers: &'a HeaderMap, name: &HeaderName) -> impl Iterator<Item = &'a [u8]> {
+    headers
+        .get_all(name)
+        .iter()
+        .filter(|value| value.to_str().is_ok())
+        .flat_map(|value| list_tokens(value.as_bytes()))
 }
 
 /// Removes hop-by-hop headers, and those the `Connection` header names. An
@@ -80,32 +89,33 @@ pub(crate) fn remove_hop_by_hop(headers: &mut HeaderMap, upgrade: bool) -> bool 
         // (usually none: `Connection: keep-alive` or `close`).
         // `Host` is never dropped this way: routing used it, and HTTP/1.1
         // requires it upstream.
-        let listed = |token: &&str| {
-            !["host", "upgrade"].iter().any(|name| name.eq_ignore_ascii_case(token))
-                && !HOP_BY_HOP.iter().any(|name| name.as_str().eq_ignore_ascii_case(token))
+        let listed = |token: &&[u8]| {
+            ![&b"host"[..], b"upgrade"]
+                .iter()
+                .any(|name| name.eq_ignore_ascii_case(token))
+                && !HOP_BY_HOP
+                    .iter()
+                    .any(|name| name.as_str().as_bytes().eq_ignore_ascii_case(token))
         };
-        if connection_tokens(headers).any(|token| listed(&token)) {
-            let named: Vec<HeaderName> = connection_tokens(headers)
+        if field_tokens(headers, &header::CONNECTION).any(|token| listed(&token)) {
+            let named: Vec<HeaderName> = field_tokens(headers, &header::CONNECTION)
                 .filter(listed)
-                .filter_map(|token| HeaderName::from_bytes(token.as_bytes()).ok())
+                .filter_map(|token| HeaderName::from_bytes(token).ok())
                 .collect();
             for name in &named {
                 headers.remove(name);
             }
         }
     }
+    // A coding may carry parameters (`trailers;q=1` is not valid, but
+    // `gzip;q=0.5` is): only the name counts.
     let takes_trailers = present & TE_BIT != 0
-        && headers
-            .get_all(header::TE)
-            .iter()
-            .filter_map(|value| value.to_str().ok())
-            .flat_map(|value| value.split(','))
-            .any(|coding| {
-                coding
-                    .split(';')
-                    .next()
-                    .is_some_and(|name| name.trim().eq_ignore_ascii_case("trailers"))
-            });
+        && field_tokens(headers, &header::TE).any(|coding| {
+            coding
+                .split(|&byte| byte == b';')
+                .next()
+                .is_some_and(|name| name.trim_ascii().eq_ignore_ascii_case(b"trailers"))
+        });
     for (index, name) in HOP_BY_HOP.iter().enumerate() {
         if present & 1 << index != 0 {
             headers.remove(name);

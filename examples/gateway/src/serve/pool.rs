@@ -685,10 +685,10 @@ impl Body for UpstreamBody {
                 return Poll::Ready(None);
             };
             match ready!(connection.poll_fill(cx)) {
+                // The end of a body delimited by the close (its connection
+                // was never reusable: `finish` drops it).
                 Ok(0) if this.framing == Framing::Close => {
-                    // The end of a body delimited by the close.
-                    this.connection = None;
-                    this.framing = Framing::Empty;
+                    this.finish();
                     return Poll::Ready(None);
                 }
                 Ok(0) => return this.fail(io::ErrorKind::UnexpectedEof.into()),

@@ -218,7 +218,7 @@ async fn exchange(
         }
         Ok(Ok(response)) => response,
     };
-    let switched = response.status() == StatusCode::SWITCHING_PROTOCOLS;
+    // The body holds a switched connection exactly when the answer is 101.
     match (downstream_upgrade, response.body_mut().take_switched()) {
         (Some(downstream), Some(upstream)) => {
             remove_hop_by_hop(response.headers_mut(), true);
@@ -226,7 +226,7 @@ async fn exchange(
         }
         // Switching protocols the client did not ask for cannot be
         // passed on.
-        _ if switched => {
+        (None, Some(_)) => {
             tracing::debug!(endpoint = %endpoint.address(), "unrequested 101 from the upstream");
             return text(
                 StatusCode::BAD_GATEWAY,

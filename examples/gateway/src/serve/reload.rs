@@ -1,9 +1,7 @@
 //! Manifests in, tables out, again whenever the files change.
 
 use std::collections::BTreeSet;
-use std::collections::hash_map::DefaultHasher;
-use std::hash::{Hash as _, Hasher as _};
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::sync::Arc;
 use std::sync::atomic::Ordering;
 use std::time::{Duration, Instant};
@@ -52,7 +50,7 @@ impl Reloader {
     /// whatever parsed.
     pub(crate) fn load(&mut self, gateway: &Gateway, first: bool) -> anyhow::Result<()> {
         let started = Instant::now();
-        self.stamp = stamp(&self.path);
+        self.stamp = Manifests::stamp(&self.path);
         let manifests = Manifests::load_cached(&self.path, &mut self.cache)?;
         let broken: BTreeSet<PathBuf> = manifests.errors().iter().map(|e| e.path().to_path_buf()).collect();
         for error in manifests.errors() {
@@ -125,7 +123,7 @@ impl Reloader {
         let mut settling = None;
         loop {
             std::thread::sleep(interval);
-            let now = stamp(&self.path);
+            let now = Manifests::stamp(&self.path);
             if now == self.stamp {
                 settling = None;
                 continue;
@@ -138,53 +136,6 @@ impl Reloader {
             if let Err(error) = self.load(gateway, false) {
                 tracing::error!(%error, "reload failed");
             }
-        }
-    }
-}
-
-/// A fingerprint of every manifest file: name, size, modification and
-/// change times, inode (tools can set the modification time, not the
-/// change time or inode of a rewritten file).
-fn stamp(path: &Path) -> u64 {
-    let mut hasher = DefaultHasher::new();
-    visit(path, 0, &mut |file, metadata| {
-        file.hash(&mut hasher);
-        metadata.len().hash(&mut hasher);
-        metadata.modified().ok().hash(&mut hasher);
-        #[cfg(unix)]
-        {
-            use std::os::unix::fs::MetadataExt as _;
-            (metadata.ino(), metadata.ctime(), metadata.ctime_nsec()).hash(&mut hasher);
-        }
-    });
-    hasher.finish()
-}
-
-/// Directories deeper than this are not looked into (a link loop ends here).
-const MAX_DEPTH: usize = 16;
-
-fn visit(path: &Path, depth: usize, each: &mut dyn FnMut(&Path, &std::fs::Metadata)) {
-    let Ok(metadata) = std::fs::metadata(path) else {
-        return;
-    };
-    if !metadata.is_dir() {
-        each(path, &metadata);
-        return;
-    }
-    if depth >= MAX_DEPTH {
-        return;
-    }
-    let Ok(entries) = std::fs::read_dir(path) else {
-        return;
-    };
-    let mut children: Vec<PathBuf> = entries.filter_map(|entry| Some(entry.ok()?.path())).collect();
-    children.sort();
-    for child in children {
-        let hidden = child
-            .file_name()
-            .is_some_and(|name| name.to_string_lossy().starts_with('.'));
-        if !hidden {
-            visit(&child, depth + 1, each);
         }
     }
 }
