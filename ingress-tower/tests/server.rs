@@ -185,7 +185,7 @@ async fn absolute_form_target_routes_by_its_authority() {
 }
 
 #[tokio::test]
-async fn x_forwarded_host_never_routes() {
+async fn h6_x_forwarded_host_never_routes() {
     let (addr, _) = start(&seed("nginx-svc")).await;
     let (status, _) = raw(
         addr,
