@@ -31,7 +31,7 @@ impl<B> IngressLayer<B> {
 
 impl<B, F> IngressLayer<B, F> {
     /// Sends requests that no route serves to `fallback` instead of answering
-    /// 404 (an axum handler, say). It finds an [`ingress_core::NotFound`] in
+    /// 404 (an axum handler, say). It finds an [`ingress_core::table::NotFound`] in
     /// the request's extensions. Its error type must convert into the inner
     /// service's.
     pub fn fallback<G>(self, fallback: G) -> IngressLayer<B, G> {

@@ -3,7 +3,8 @@
 
 use http::header::HOST;
 use http::{Request, Uri, Version};
-use ingress_core::{HostHeader, HostSources, HttpVersion, Outcome, RouteTable};
+use ingress_core::canonical::HostSources;
+use ingress_core::{HostHeader, HttpVersion, Outcome, RouteTable};
 
 pub(crate) fn http_version(version: Version) -> HttpVersion {
     match version {

@@ -18,7 +18,7 @@ use crate::request::{route, with_path};
 /// Routed requests carry an [`ingress_core::Route`] in their extensions and,
 /// unless the layer was told to keep URIs, have their path replaced by the
 /// canonical path (query untouched). Unrouted ones carry an
-/// [`ingress_core::NotFound`] to the fallback. Requests that cannot be
+/// [`ingress_core::table::NotFound`] to the fallback. Requests that cannot be
 /// canonicalised get `400` or `414` with a one-line text body.
 #[derive(Debug, Clone)]
 pub struct Ingress<S, B = Backend, F = NotFoundText> {
@@ -26,7 +26,7 @@ pub struct Ingress<S, B = Backend, F = NotFoundText> {
     pub(crate) fallback: F,
     pub(crate) table: SharedTable<B>,
     pub(crate) rewrite_path: bool,
-    /// Whether the fallback reads the [`ingress_core::NotFound`] record: not
+    /// Whether the fallback reads the [`ingress_core::table::NotFound`] record: not
     /// the default 404, so no record is made for it.
     pub(crate) record_not_found: bool,
 }
@@ -102,7 +102,7 @@ where
             }
             Outcome::Refused(error) => {
                 let (status, title) = match error.refusal() {
-                    ingress_core::Refusal::UriTooLong => (StatusCode::URI_TOO_LONG, "414 URI Too Long"),
+                    ingress_core::canonical::Refusal::UriTooLong => (StatusCode::URI_TOO_LONG, "414 URI Too Long"),
                     _ => (StatusCode::BAD_REQUEST, "400 Bad Request"),
                 };
                 ResponseFuture::text(status, Bytes::from(format!("{title}: {error}\n")))

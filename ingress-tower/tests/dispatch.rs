@@ -34,10 +34,10 @@ async fn routes_to_the_backends_service_and_503_otherwise() {
     let table = SharedTable::new(set.compile(&TableOptions::default()));
     let service = |name: &'static str| Router::new().fallback(move || async move { name });
     let backend = |name: &str, port: u16| {
-        Backend::Service(ingress_core::ServiceBackend {
+        Backend::Service(ingress_core::validation::ServiceBackend {
             namespace: "shop".into(),
             name: name.into(),
-            port: ingress_core::ServicePort::Number(port),
+            port: ingress_core::validation::ServicePort::Number(port),
         })
     };
     let services = HashMap::from([

@@ -315,7 +315,7 @@ async fn table_swaps_under_load_answer_consistently() {
 #[tokio::test]
 async fn fallback_and_keep_uri() {
     let table = SharedTable::new(table_for(&seed("nginx-svc")));
-    let fallback = Router::new().fallback(|Extension(nf): Extension<ingress_core::NotFound>| async move {
+    let fallback = Router::new().fallback(|Extension(nf): Extension<ingress_core::table::NotFound>| async move {
         (
             http::StatusCode::IM_A_TEAPOT,
             format!("no route for {} {:?}", nf.host, nf.path.map(|p| p.into_string())),
