@@ -13,7 +13,7 @@ use pin_project_lite::pin_project;
 pub type BoxError = Box<dyn std::error::Error + Send + Sync>;
 
 pin_project! {
-    /// Body of responses from [`Ingress`](crate::Ingress): the inner
+    /// Body of responses from [`IngressRouting`](crate::IngressRouting): the inner
     /// service's body `B`, the fallback's body `F`, or a short text the
     /// layer answered with itself (400, 414, 503).
     #[derive(Debug)]

@@ -19,7 +19,7 @@ use crate::body::ResponseBody;
 use crate::future::ResponseFuture;
 
 /// Calls the service registered for the routed request's backend, found
-/// through the [`Route`] that [`Ingress`](crate::Ingress) put into the
+/// through the [`Route`] that [`IngressRouting`](crate::IngressRouting) put into the
 /// request. A backend with no service (or a request that was not routed)
 /// gets `503 Service Unavailable` (M9, B3: never a different backend).
 ///

@@ -10,7 +10,7 @@ use http_body_util::Full;
 use tower_service::Service;
 
 /// Answers every request with `404 Not Found` and a one-line text body.
-/// Replace it with [`IngressLayer::fallback`](crate::IngressLayer::fallback).
+/// Replace it with [`IngressRoutingLayer::fallback`](crate::IngressRoutingLayer::fallback).
 #[derive(Debug, Clone, Copy, Default)]
 pub struct NotFoundText;
 

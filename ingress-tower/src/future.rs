@@ -1,4 +1,4 @@
-//! The response future of [`Ingress`](crate::Ingress).
+//! The response future of [`IngressRouting`](crate::IngressRouting).
 
 use std::future::Future;
 use std::pin::Pin;

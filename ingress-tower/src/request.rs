@@ -39,7 +39,7 @@ pub(crate) fn host_sources<B>(request: &Request<B>) -> HostSources<'_> {
     }
 }
 
-/// Routes an `http::Request` by `table` exactly as [`Ingress`](crate::Ingress)
+/// Routes an `http::Request` by `table` exactly as [`IngressRouting`](crate::IngressRouting)
 /// does: the host sources, the path and the method go to
 /// [`RouteTable::route_parts`]. Tools that answer "which backend would this
 /// request reach" (the gateway's `route` command) call this, so they agree

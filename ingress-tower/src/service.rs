@@ -21,7 +21,7 @@ use crate::request::{route, with_path};
 /// [`ingress_core::table::NotFound`] to the fallback. Requests that cannot be
 /// canonicalised get `400` or `414` with a one-line text body.
 #[derive(Debug, Clone)]
-pub struct Ingress<S, B = Backend, F = NotFoundText> {
+pub struct IngressRouting<S, B = Backend, F = NotFoundText> {
     pub(crate) inner: S,
     pub(crate) fallback: F,
     pub(crate) table: SharedTable<B>,
@@ -31,7 +31,7 @@ pub struct Ingress<S, B = Backend, F = NotFoundText> {
     pub(crate) record_not_found: bool,
 }
 
-impl<S, B> Ingress<S, B> {
+impl<S, B> IngressRouting<S, B> {
     /// Wraps `inner`, routing by `table` (answering 404 when no route serves).
     pub fn new(inner: S, table: SharedTable<B>) -> Self {
         Self {
@@ -44,7 +44,7 @@ impl<S, B> Ingress<S, B> {
     }
 }
 
-impl<S, B, F> Ingress<S, B, F> {
+impl<S, B, F> IngressRouting<S, B, F> {
     /// The inner service.
     pub fn get_ref(&self) -> &S {
         &self.inner
@@ -66,7 +66,7 @@ impl<S, B, F> Ingress<S, B, F> {
     }
 }
 
-impl<S, B, F, ReqBody, ResBody, FallbackBody> Service<Request<ReqBody>> for Ingress<S, B, F>
+impl<S, B, F, ReqBody, ResBody, FallbackBody> Service<Request<ReqBody>> for IngressRouting<S, B, F>
 where
     S: Service<Request<ReqBody>, Response = Response<ResBody>>,
     F: Service<Request<ReqBody>, Response = Response<FallbackBody>>,
