@@ -6,8 +6,9 @@ use std::task::{Context, Poll};
 
 use bytes::Bytes;
 use http::{Request, Response, StatusCode, header};
-use http_body_util::Full;
 use tower_service::Service;
+
+use crate::body::TextBody;
 
 /// Answers every request with `404 Not Found` and a one-line text body.
 /// Replace it with [`IngressRoutingLayer::fallback`](crate::IngressRoutingLayer::fallback).
@@ -15,7 +16,7 @@ use tower_service::Service;
 pub struct NotFoundText;
 
 impl<ReqBody> Service<Request<ReqBody>> for NotFoundText {
-    type Response = Response<Full<Bytes>>;
+    type Response = Response<TextBody>;
     type Error = Infallible;
     type Future = Ready<Result<Self::Response, Infallible>>;
 

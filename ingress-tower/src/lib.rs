@@ -82,6 +82,15 @@
 //! `axum::serve(listener, axum::ServiceExt::into_make_service(app))`.
 //! Publishing a new table through the [`SharedTable`](ingress_core::SharedTable)
 //! re-routes the next request, with no restart.
+//!
+//! # Dependencies in the public API
+//!
+//! Deliberately public, as this is HTTP middleware: `http` (requests,
+//! responses), `http-body` (the [`Body`](http_body::Body) trait that
+//! [`ResponseBody`] and [`TextBody`] implement), `bytes` (their frames'
+//! data), `tower-service` and `tower-layer` (`Service`, `Layer`), and
+//! `ingress-core`. http-body-util's body and tower's `Oneshot` future are
+//! used inside, behind [`TextBody`] and [`DispatchFuture`].
 
 mod body;
 mod dispatch;
@@ -91,8 +100,8 @@ mod layer;
 mod request;
 mod service;
 
-pub use body::{BoxError, ResponseBody};
-pub use dispatch::Dispatch;
+pub use body::{BoxError, ResponseBody, TextBody};
+pub use dispatch::{Dispatch, DispatchFuture};
 pub use fallback::NotFoundText;
 pub use future::ResponseFuture;
 pub use layer::IngressRoutingLayer;
