@@ -17,7 +17,10 @@ use std::hint::black_box;
 use std::mem::size_of;
 use std::sync::Arc;
 
-use ingress_core::{Backend, HostRule, Matched, ObjectKey, RouteTable, RouteTarget};
+use ingress_core::objects::ObjectKey;
+use ingress_core::table::{Matched, RouteTarget};
+use ingress_core::validation::HostRule;
+use ingress_core::{Backend, RouteTable};
 use stats_alloc::{INSTRUMENTED_SYSTEM, Region, Stats, StatsAlloc};
 use support::{Workload, matchit_routers, options};
 

@@ -4,9 +4,9 @@
 //! Run it with `cargo run -p ingress-core --example quickstart`.
 #![allow(clippy::print_stdout)]
 
+use ingress_core::table::Matched;
 use ingress_core::{
-    HostHeader, HttpIngressPath, HttpVersion, Ingress, IngressBackend, Matched, Outcome, RequestHead, RouteTable,
-    TableOptions,
+    HostHeader, HttpIngressPath, HttpVersion, Ingress, IngressBackend, Outcome, RequestHead, RouteTable, TableOptions,
 };
 
 fn main() {

@@ -1,23 +1,37 @@
 //! Spec-exact Kubernetes Ingress routing, as plain data and pure functions.
 //!
-//! `ingress-core` takes Ingress objects and answers "which route, and why":
+//! `ingress-core` takes Ingress objects and answers "which route, and why".
+//! Its modules follow the way data flows, one concept each:
 //!
-//! 1. [`validate`] re-checks each object with the API server's rules
-//!    (V1-V7) and explains every rejection (V8).
-//! 2. [`IngressSet`] keeps the objects, and the last valid version of each.
-//! 3. Compiling gives an immutable [`RouteTable`]: exact, wildcard and
-//!    host-less host levels, each with an Exact index and an element-wise
-//!    Prefix index, deterministic conflict resolution, and a
-//!    [`BuildReport`].
-//! 4. [`SharedTable`] publishes tables to readers that never lock.
-//! 5. Per request, [`canonicalize_request`] (or [`canonicalize_host`] and
-//!    [`canonicalize_path`]) produce the canonical form that is matched and
-//!    forwarded, and the table returns an owned [`Outcome`].
+//! 1. [`objects`]: Ingress objects as they arrive ([`Ingress`] and the
+//!    values of its `spec`), invalid ones included, and their
+//!    [`ObjectKey`](objects::ObjectKey).
+//! 2. [`validation`]: [`validate`](validation::validate()) re-checks each
+//!    object with the API server's rules (V1-V7), explains every rejection
+//!    (V8) and gives the typed form (hosts, path types, [`Backend`]s).
+//! 3. [`set`]: an [`IngressSet`] keeps the objects, and the last valid
+//!    version of each.
+//! 4. [`table`]: compiling gives an immutable [`RouteTable`]: exact,
+//!    wildcard and host-less host levels, each with an Exact index and an
+//!    element-wise Prefix index, deterministic conflict resolution, and a
+//!    [`BuildReport`](table::BuildReport). A lookup answers an owned
+//!    [`Outcome`].
+//! 5. [`shared`]: a [`SharedTable`] publishes tables to readers that never
+//!    lock.
+//! 6. [`canonical`]: per request, the host and path are put in the
+//!    canonical form that is matched and forwarded
+//!    ([`RouteTable::route_request`] does it for a whole [`RequestHead`]).
+//!
+//! The root re-exports the names a first program needs; everything else is
+//! named through its module. `reference`, a naive matcher that the table is
+//! tested against, is compiled with the `reference` cargo feature only.
 //!
 //! The rules cited (`M4`, `P3`, ...) are those of the project's semantics
-//! contract, `shared/spec/ingress-semantics.md`. No async runtime, no HTTP
-//! library and no Kubernetes client types are involved; adapters live in
-//! `ingress-tower` and `ingress-kube`.
+//! contract, `ingress-core/SEMANTICS.md`. No async runtime, no HTTP library
+//! and no Kubernetes client types are involved; adapters live in
+//! `ingress-tower` and `ingress-kube`. No type of a dependency appears in
+//! the public API: the lock-free swap (arc-swap) and the hash tables
+//! (hashbrown, foldhash) stay behind this crate's own types.
 //!
 //! # Choices and readings
 //!
@@ -31,7 +45,8 @@
 //!   ([`IngressSet`]), and the diagnostic says so.
 //! - **\[choice\] P6.** Encoded `/` and `\` (`%2F`, `%5C`) get 400 by
 //!   default, because backends disagree about them;
-//!   [`EncodedSlashes::Keep`] keeps them as opaque characters instead.
+//!   [`EncodedSlashes::Keep`](canonical::EncodedSlashes::Keep) keeps them
+//!   as opaque characters instead.
 //! - **\[choice\] M2.** No fallthrough: once a host level is selected, a
 //!   request that matches none of its paths goes to that level's default
 //!   backend or 404. This is what nginx and Envoy based controllers do; the
@@ -45,7 +60,8 @@
 //!   object without a creation time (as read from a file) counts as the
 //!   newest.
 //! - **\[choice\] M8.** `ImplementationSpecific` matches like Prefix by
-//!   default (an empty path means `/`); [`ImplementationSpecific::Exact`]
+//!   default (an empty path means `/`);
+//!   [`ImplementationSpecific::Exact`](table::ImplementationSpecific::Exact)
 //!   makes it Exact. The regular-expression option is not implemented yet.
 //!   Once M8 has been applied, an `ImplementationSpecific` rule and a rule
 //!   of the type it became are equal rules under M5 when their paths are.
@@ -55,8 +71,9 @@
 //!   that it is never decoded twice).
 //! - **Reading, P2.** Every percent-encoded control byte (`%00` to `%1F`,
 //!   `%7F`) is refused like `%00`. For requests given as raw request lines
-//!   ([`canonicalize_request`]) a raw `#` anywhere in the target, and control
-//!   bytes or spaces in the query, get 400 too; HTTP libraries such as
+//!   ([`canonicalize_request`](canonical::canonicalize_request())) a raw
+//!   `#` anywhere in the target, and control bytes or spaces in the query,
+//!   get 400 too; HTTP libraries such as
 //!   hyper refuse the latter themselves and cut a fragment off before any
 //!   router sees it.
 //! - **Reading, H3.** A host made only of digits and dots that is not a
@@ -81,37 +98,23 @@
 //! }
 //! ```
 
-mod canon;
-mod key;
-mod object;
+pub mod canonical;
+pub mod objects;
+#[cfg(feature = "reference")]
 pub mod reference;
-mod shared;
-mod snapshot;
-mod table;
-mod valid;
-mod validate;
+// The semantics contract as documentation (`pub mod semantics`) goes here.
+pub mod set;
+pub mod shared;
+pub mod table;
+pub mod validation;
 
-pub use canon::{
-    CanonicalPath, CanonicalRequest, DEFAULT_MAX_PATH_LENGTH, EncodedSlashes, HostHeader, HostSources, HttpVersion,
-    PathOptions, PathProfile, Refusal, RequestError, RequestHead, RequestHost, RequestTarget, canonicalize_host,
-    canonicalize_parts, canonicalize_path, canonicalize_request, parse_target, select_host,
-};
-pub use key::ObjectKey;
-pub use object::{
-    HttpIngressPath, HttpIngressRuleValue, Ingress, IngressBackend, IngressRule, IngressServiceBackend, IngressSpec,
-    IngressTls, ServiceBackendPort, TypedLocalObjectReference,
-};
-pub use shared::{Published, SharedTable, TableGuard, Versioned};
-pub use snapshot::{Applied, IngressSet};
-pub use table::{
-    BuildReport, Diagnostic, DiagnosticKind, Explanation, ImplementationSpecific, Location, MatchKind, Matched,
-    NotFound, Outcome, Route, RouteTable, RouteTarget, RuleRef, TableOptions, Unmatchable,
-};
-pub use valid::{
-    Backend, HostRule, PathType, ResourceBackend, ServiceBackend, ServicePort, ValidIngress, ValidPath, ValidRule,
-    ValidTls,
-};
-pub use validate::{FieldError, Invalid, Rejection, validate};
+// What a quickstart needs; everything else is named through its module.
+pub use canonical::{HostHeader, HttpVersion, RequestHead};
+pub use objects::{HttpIngressPath, Ingress, IngressBackend};
+pub use set::IngressSet;
+pub use shared::SharedTable;
+pub use table::{Outcome, Route, RouteTable, TableOptions};
+pub use validation::Backend;
 
 #[cfg(doctest)]
 #[doc = include_str!("../../README.md")]

@@ -7,9 +7,15 @@
 //! table is. It shares only validation and configured-path encoding (P9)
 //! with the table, both of which are tested on their own.
 //!
+//! Compiled with the `reference` cargo feature only: ingress-core's own
+//! tests and benchmarks and the fuzz targets turn it on; a program that
+//! routes requests has no use for it.
+//!
 //! ```
 //! use ingress_core::reference::ReferenceMatcher;
-//! use ingress_core::{validate, HttpIngressPath, Ingress, IngressBackend, RequestHost, TableOptions};
+//! use ingress_core::{HttpIngressPath, Ingress, IngressBackend, TableOptions};
+//! use ingress_core::canonical::RequestHost;
+//! use ingress_core::validation::validate;
 //!
 //! let ingress = validate(&Ingress::new("default", "web").with_rule(
 //!     None,
@@ -27,10 +33,10 @@
 use std::sync::Arc;
 use std::time::SystemTime;
 
-use crate::canon::{RequestHost, normalize_config_path};
-use crate::key::ObjectKey;
+use crate::canonical::{RequestHost, normalize_config_path};
+use crate::objects::ObjectKey;
 use crate::table::{MatchKind, RouteTarget, TableOptions};
-use crate::valid::{Backend, HostRule, ValidIngress};
+use crate::validation::{Backend, HostRule, ValidIngress};
 
 fn to_u32(index: usize) -> u32 {
     u32::try_from(index).unwrap_or(u32::MAX)

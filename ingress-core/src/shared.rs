@@ -8,7 +8,8 @@
 //! nothing, so re-reading unchanged sources never bumps the version.
 //!
 //! ```
-//! use ingress_core::{HttpIngressPath, Ingress, IngressBackend, Published, RouteTable, SharedTable, TableOptions};
+//! use ingress_core::{HttpIngressPath, Ingress, IngressBackend, RouteTable, SharedTable, TableOptions};
+//! use ingress_core::shared::Published;
 //!
 //! let options = TableOptions::default();
 //! let v1 = Ingress::new("default", "web").with_rule(None, [HttpIngressPath::prefix("/", IngressBackend::service("v1", 80))]);
@@ -32,7 +33,7 @@ use std::sync::{Arc, Mutex, PoisonError};
 use arc_swap::{ArcSwap, Guard};
 
 use crate::table::RouteTable;
-use crate::valid::Backend;
+use crate::validation::Backend;
 
 /// A routing table that many readers share and a writer replaces.
 /// Cloning is cheap and gives another handle to the same table.

@@ -4,11 +4,14 @@
 
 use std::time::{Duration, SystemTime};
 
+use ingress_core::canonical::{
+    EncodedSlashes, HostSources, PathOptions, PathProfile, RequestHost, canonicalize_path, select_host,
+};
+use ingress_core::objects::IngressRule;
 use ingress_core::reference::{ReferenceMatch, ReferenceMatcher};
+use ingress_core::table::ImplementationSpecific;
 use ingress_core::{
-    EncodedSlashes, HostHeader, HostSources, HttpIngressPath, HttpVersion, ImplementationSpecific, Ingress,
-    IngressBackend, IngressRule, IngressSet, PathOptions, PathProfile, RequestHost, RouteTable, TableOptions,
-    canonicalize_path, select_host,
+    HostHeader, HttpIngressPath, HttpVersion, Ingress, IngressBackend, IngressSet, RouteTable, TableOptions,
 };
 use proptest::prelude::*;
 use proptest::sample::select;
@@ -54,7 +57,7 @@ fn rule() -> impl Strategy<Value = IngressRule> {
     )
         .prop_map(|(host, paths)| IngressRule {
             host: host.map(str::to_owned),
-            http: paths.map(|paths| ingress_core::HttpIngressRuleValue { paths }),
+            http: paths.map(|paths| ingress_core::objects::HttpIngressRuleValue { paths }),
         })
 }
 
@@ -88,7 +91,7 @@ fn options() -> impl Strategy<Value = TableOptions> {
                 .with_max_length(if short {
                     12
                 } else {
-                    ingress_core::DEFAULT_MAX_PATH_LENGTH
+                    ingress_core::canonical::DEFAULT_MAX_PATH_LENGTH
                 })
                 .with_profile(if raw { PathProfile::Raw } else { PathProfile::Safe })
                 .with_encoded_slashes(if keep {
@@ -185,7 +188,7 @@ fn matchit_router(set: &IngressSet) -> matchit::Router<(String, u32, u32)> {
                 );
                 let written = path.path();
                 match path.path_type() {
-                    ingress_core::PathType::Exact => exact.push((written.to_owned(), id)),
+                    ingress_core::validation::PathType::Exact => exact.push((written.to_owned(), id)),
                     _ => prefix.push((written.strip_suffix('/').unwrap_or(written).to_owned(), id)),
                 }
             }

@@ -3,10 +3,11 @@
 mod common;
 
 use common::*;
-use ingress_core::{
-    Backend, DiagnosticKind, HostRule, ImplementationSpecific, IngressBackend, IngressRule, IngressSet, MatchKind,
-    Matched, Outcome, PathOptions, PathType, RequestError, RequestHost, RouteTable, TableOptions, Unmatchable,
-};
+use ingress_core::canonical::{PathOptions, RequestError, RequestHost};
+use ingress_core::objects::IngressRule;
+use ingress_core::table::{DiagnosticKind, ImplementationSpecific, MatchKind, Matched, Unmatchable};
+use ingress_core::validation::{HostRule, PathType};
+use ingress_core::{Backend, IngressBackend, IngressSet, Outcome, RouteTable, TableOptions};
 
 fn table(ingresses: impl IntoIterator<Item = ingress_core::Ingress>) -> RouteTable {
     RouteTable::from_ingresses(ingresses, &TableOptions::default())
@@ -470,7 +471,7 @@ fn p9_h3_rules_that_can_never_match_are_reported() {
 
     // With encoded slashes kept, the `%2F` rule can match.
     let keep = TableOptions::default()
-        .with_path(PathOptions::default().with_encoded_slashes(ingress_core::EncodedSlashes::Keep));
+        .with_path(PathOptions::default().with_encoded_slashes(ingress_core::canonical::EncodedSlashes::Keep));
     let kept = RouteTable::from_ingresses(
         [ingress("a", 1).with_rule(None, [implementation_specific("/a%2fb", "slash")])],
         &keep,

@@ -7,7 +7,9 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::thread;
 
 use common::*;
-use ingress_core::{Published, RequestHost, RouteTable, SharedTable, TableOptions};
+use ingress_core::canonical::RequestHost;
+use ingress_core::shared::Published;
+use ingress_core::{RouteTable, SharedTable, TableOptions};
 
 fn version_table(version: usize) -> RouteTable {
     // Every path and the host-less level agree on the version number, so a

@@ -3,11 +3,13 @@
 mod common;
 
 use common::*;
-use ingress_core::{
-    Applied, DiagnosticKind, HttpIngressPath, HttpIngressRuleValue, Ingress, IngressBackend, IngressRule,
-    IngressServiceBackend, IngressSet, IngressTls, Invalid, ServiceBackendPort, TableOptions,
-    TypedLocalObjectReference, validate,
+use ingress_core::objects::{
+    HttpIngressRuleValue, IngressRule, IngressServiceBackend, IngressTls, ServiceBackendPort, TypedLocalObjectReference,
 };
+use ingress_core::set::Applied;
+use ingress_core::table::DiagnosticKind;
+use ingress_core::validation::{Invalid, validate};
+use ingress_core::{HttpIngressPath, Ingress, IngressBackend, IngressSet, TableOptions};
 
 /// The `(field, rule id)` of every error, or empty when valid.
 fn errors(ingress: &Ingress) -> Vec<(String, &'static str)> {

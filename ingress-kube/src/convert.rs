@@ -2,7 +2,7 @@
 //! ingress-core's input, field by field.
 //!
 //! The conversion never fails and never judges: an object the API server
-//! would reject converts just as well, and [`ingress_core::validate`] (or
+//! would reject converts just as well, and [`validate`](ingress_core::validation::validate()) (or
 //! [`IngressSet::apply`](ingress_core::IngressSet::apply)) says what is wrong
 //! with it, with the field path, as V8 asks.
 //!
@@ -22,11 +22,12 @@
 //! let ingress = ingress_kube::convert_ingress(&api);
 //! // No `metadata.namespace`: the object is in "default", as kubectl reads it.
 //! assert_eq!(ingress.key().to_string(), "default/example-ingress");
-//! assert!(ingress_core::validate(&ingress).is_ok());
+//! assert!(ingress_core::validation::validate(&ingress).is_ok());
 //! ```
 
 use std::time::{Duration, SystemTime};
 
+use ingress_core::objects;
 use k8s_openapi::api::core::v1 as core_api;
 use k8s_openapi::api::networking::v1 as api;
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::{ObjectMeta, Time};
@@ -59,14 +60,14 @@ pub fn namespace_of(metadata: &ObjectMeta) -> &str {
 /// Labels, annotations, `status` and the other metadata are not part of
 /// routing and are dropped; class selection reads them from the API object
 /// ([`ClassSelector`](crate::ClassSelector)).
-pub fn convert_ingress(ingress: &api::Ingress) -> ingress_core::Ingress {
+pub fn convert_ingress(ingress: &api::Ingress) -> objects::Ingress {
     let metadata = &ingress.metadata;
     let spec = ingress.spec.as_ref();
-    ingress_core::Ingress {
+    objects::Ingress {
         namespace: namespace_of(metadata).to_owned(),
         name: metadata.name.clone().unwrap_or_default(),
         creation_timestamp: metadata.creation_timestamp.as_ref().and_then(system_time),
-        spec: ingress_core::IngressSpec {
+        spec: objects::IngressSpec {
             ingress_class_name: spec.and_then(|spec| spec.ingress_class_name.clone()),
             default_backend: spec.and_then(|spec| spec.default_backend.as_ref()).map(backend),
             rules: spec
@@ -101,49 +102,46 @@ pub(crate) fn system_time(time: &Time) -> Option<SystemTime> {
     }
 }
 
-fn rule(rule: &api::IngressRule) -> ingress_core::IngressRule {
-    ingress_core::IngressRule {
+fn rule(rule: &api::IngressRule) -> objects::IngressRule {
+    objects::IngressRule {
         host: rule.host.clone(),
-        http: rule.http.as_ref().map(|http| ingress_core::HttpIngressRuleValue {
+        http: rule.http.as_ref().map(|http| objects::HttpIngressRuleValue {
             paths: http.paths.iter().map(path).collect(),
         }),
     }
 }
 
-fn path(path: &api::HTTPIngressPath) -> ingress_core::HttpIngressPath {
-    ingress_core::HttpIngressPath {
+fn path(path: &api::HTTPIngressPath) -> objects::HttpIngressPath {
+    objects::HttpIngressPath {
         path: path.path.clone(),
         path_type: Some(path.path_type.clone()).filter(|path_type| !path_type.is_empty()),
         backend: backend(&path.backend),
     }
 }
 
-fn backend(backend: &api::IngressBackend) -> ingress_core::IngressBackend {
-    ingress_core::IngressBackend {
-        service: backend
-            .service
-            .as_ref()
-            .map(|service| ingress_core::IngressServiceBackend {
-                name: service.name.clone(),
-                port: service.port.as_ref().map(|port| ingress_core::ServiceBackendPort {
-                    name: port.name.clone(),
-                    number: port.number,
-                }),
+fn backend(backend: &api::IngressBackend) -> objects::IngressBackend {
+    objects::IngressBackend {
+        service: backend.service.as_ref().map(|service| objects::IngressServiceBackend {
+            name: service.name.clone(),
+            port: service.port.as_ref().map(|port| objects::ServiceBackendPort {
+                name: port.name.clone(),
+                number: port.number,
             }),
+        }),
         resource: backend.resource.as_ref().map(resource),
     }
 }
 
-fn resource(resource: &core_api::TypedLocalObjectReference) -> ingress_core::TypedLocalObjectReference {
-    ingress_core::TypedLocalObjectReference {
+fn resource(resource: &core_api::TypedLocalObjectReference) -> objects::TypedLocalObjectReference {
+    objects::TypedLocalObjectReference {
         api_group: resource.api_group.clone(),
         kind: resource.kind.clone(),
         name: resource.name.clone(),
     }
 }
 
-fn tls(tls: &api::IngressTLS) -> ingress_core::IngressTls {
-    ingress_core::IngressTls {
+fn tls(tls: &api::IngressTLS) -> objects::IngressTls {
+    objects::IngressTls {
         hosts: tls.hosts.clone().unwrap_or_default(),
         secret_name: tls.secret_name.clone(),
     }

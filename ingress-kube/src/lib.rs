@@ -111,6 +111,16 @@
 //!   Secret's data, and a Secret that fails to parse is reported with its
 //!   position but without the parser's message, which could quote the data.
 //!
+//! # Dependencies in the public API
+//!
+//! The k8s-openapi types (`Ingress`, `IngressClass`, `Service`,
+//! `EndpointSlice`, `Secret`, `ObjectMeta`) are public on purpose: they are
+//! this crate's input. Its output is ingress-core's types. serde,
+//! serde_json and serde-saphyr are used inside only: a parse failure is a
+//! [`ManifestError`] with the parser's message as text. No public name of
+//! this crate is also one of ingress-core's or of k8s-openapi's, so all
+//! three can be imported side by side.
+//!
 //! # Building
 //!
 //! This library enables no k8s-openapi version feature: the binary that

@@ -5,7 +5,8 @@ use std::collections::HashMap;
 use std::fmt;
 use std::path::Path;
 
-use ingress_core::{IngressSet, ObjectKey};
+use ingress_core::IngressSet;
+use ingress_core::objects::ObjectKey;
 
 use crate::class::{ClassSelector, NotOurs, Selection};
 use crate::convert::{convert_ingress, namespace_of};

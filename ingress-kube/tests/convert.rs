@@ -6,10 +6,11 @@ mod common;
 use std::time::{Duration, SystemTime};
 
 use common::*;
-use ingress_core::{
-    HttpIngressPath, HttpIngressRuleValue, IngressBackend, IngressRule, IngressServiceBackend, IngressSpec, IngressTls,
-    Invalid, ServiceBackendPort, validate,
+use ingress_core::objects::{
+    HttpIngressRuleValue, IngressRule, IngressServiceBackend, IngressSpec, IngressTls, ServiceBackendPort,
 };
+use ingress_core::validation::{Invalid, validate};
+use ingress_core::{HttpIngressPath, IngressBackend};
 use ingress_kube::{DEFAULT_NAMESPACE, convert_ingress};
 use serde_json::json;
 

@@ -9,7 +9,7 @@
 mod common;
 
 use common::{fixture, from_yaml};
-use ingress_core::{ServiceBackend, ServicePort};
+use ingress_core::validation::{ServiceBackend, ServicePort};
 use ingress_kube::{EndpointProblem, EndpointTable, Format, Manifests, NoEndpoints};
 use k8s_openapi::api::core::v1::Service;
 use k8s_openapi::api::discovery::v1::EndpointSlice;

@@ -3,7 +3,8 @@
 mod common;
 
 use common::*;
-use ingress_core::{Applied, IngressSet};
+use ingress_core::IngressSet;
+use ingress_core::set::Applied;
 use ingress_kube::{ClassSelector, Format, Loaded, Manifests, load_set};
 
 const CLASSES: &str = "\

@@ -13,7 +13,7 @@ use std::collections::BTreeMap;
 use std::path::Path;
 
 use common::*;
-use ingress_core::DiagnosticKind;
+use ingress_core::table::DiagnosticKind;
 use ingress_kube::{ClassSelector, Manifests, ObjectId, load_set};
 use k8s_openapi::apimachinery::pkg::util::intstr::IntOrString;
 use serde_json::{Value, json};

@@ -1,5 +1,5 @@
 //! What the layer adds to a request: the same requests through a bare inner
-//! service and through `Ingress<inner>`, in process, at 10 and 10k rules.
+//! service and through `IngressRouting<inner>`, in process, at 10 and 10k rules.
 //!
 //! The inner service answers at once; each request is built, called and
 //! polled to completion with a no-op waker, so the difference between the
@@ -23,7 +23,7 @@ use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 use http::{Request, Response};
 use http_body_util::Full;
 use ingress_core::{HttpIngressPath, Ingress, IngressBackend, RouteTable, SharedTable, TableOptions};
-use ingress_tower::IngressLayer;
+use ingress_tower::IngressRoutingLayer;
 use tower::{Layer, Service};
 
 const PATHS: &[&str] = &[
@@ -127,7 +127,7 @@ fn layer(c: &mut Criterion) {
             group.throughput(Throughput::Elements(REQUESTS as u64));
             let mut bare = Inner;
             group.bench_function("bare_inner", |b| b.iter(|| run(&mut bare, black_box(&requests))));
-            let mut layered = IngressLayer::new(table.clone()).layer(Inner);
+            let mut layered = IngressRoutingLayer::new(table.clone()).layer(Inner);
             group.bench_function("ingress_layer", |b| b.iter(|| run(&mut layered, black_box(&requests))));
             // The difference itself, each layered run timed right after a bare
             // one, so that the machine's drift between the two cancels out.

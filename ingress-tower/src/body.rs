@@ -1,6 +1,7 @@
 //! The response body: the inner service's, the fallback's, or a short text
 //! the layer wrote itself.
 
+use std::convert::Infallible;
 use std::pin::Pin;
 use std::task::{Context, Poll};
 
@@ -12,12 +13,44 @@ use pin_project_lite::pin_project;
 /// Errors of a [`ResponseBody`]: whatever the wrapped body's error was, boxed.
 pub type BoxError = Box<dyn std::error::Error + Send + Sync>;
 
+/// A short text body that this crate writes itself: the 400, 414 and 503
+/// answers of the layer and [`Dispatch`](crate::Dispatch), and
+/// [`NotFoundText`](crate::NotFoundText)'s 404. One frame, then the end.
+#[derive(Debug, Clone, Default)]
+pub struct TextBody {
+    // Kept private so that http-body-util's types stay out of this crate's API.
+    body: Full<Bytes>,
+}
+
+impl From<Bytes> for TextBody {
+    fn from(text: Bytes) -> Self {
+        Self { body: Full::new(text) }
+    }
+}
+
+impl Body for TextBody {
+    type Data = Bytes;
+    type Error = Infallible;
+
+    fn poll_frame(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Result<Frame<Bytes>, Infallible>>> {
+        Pin::new(&mut self.get_mut().body).poll_frame(cx)
+    }
+
+    fn is_end_stream(&self) -> bool {
+        self.body.is_end_stream()
+    }
+
+    fn size_hint(&self) -> SizeHint {
+        self.body.size_hint()
+    }
+}
+
 pin_project! {
-    /// Body of responses from [`Ingress`](crate::Ingress): the inner
+    /// Body of responses from [`IngressRouting`](crate::IngressRouting): the inner
     /// service's body `B`, the fallback's body `F`, or a short text the
     /// layer answered with itself (400, 414, 503).
     #[derive(Debug)]
-    pub struct ResponseBody<B, F = Full<Bytes>> {
+    pub struct ResponseBody<B, F = TextBody> {
         #[pin]
         kind: Kind<B, F>,
     }
@@ -29,7 +62,7 @@ pin_project! {
     enum Kind<B, F> {
         Inner { #[pin] body: B },
         Fallback { #[pin] body: F },
-        Text { #[pin] body: Full<Bytes> },
+        Text { #[pin] body: TextBody },
     }
 }
 
@@ -53,7 +86,7 @@ impl<B, F> ResponseBody<B, F> {
         }
     }
 
-    pub(crate) fn text(body: Full<Bytes>) -> Self {
+    pub(crate) fn text(body: TextBody) -> Self {
         Self {
             kind: Kind::Text { body },
         }

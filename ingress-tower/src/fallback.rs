@@ -6,16 +6,17 @@ use std::task::{Context, Poll};
 
 use bytes::Bytes;
 use http::{Request, Response, StatusCode, header};
-use http_body_util::Full;
 use tower_service::Service;
 
+use crate::body::TextBody;
+
 /// Answers every request with `404 Not Found` and a one-line text body.
-/// Replace it with [`IngressLayer::fallback`](crate::IngressLayer::fallback).
+/// Replace it with [`IngressRoutingLayer::fallback`](crate::IngressRoutingLayer::fallback).
 #[derive(Debug, Clone, Copy, Default)]
 pub struct NotFoundText;
 
 impl<ReqBody> Service<Request<ReqBody>> for NotFoundText {
-    type Response = Response<Full<Bytes>>;
+    type Response = Response<TextBody>;
     type Error = Infallible;
     type Future = Ready<Result<Self::Response, Infallible>>;
 

@@ -1,4 +1,4 @@
-//! The response future of [`Ingress`](crate::Ingress).
+//! The response future of [`IngressRouting`](crate::IngressRouting).
 
 use std::future::Future;
 use std::pin::Pin;
@@ -6,10 +6,9 @@ use std::task::{Context, Poll, ready};
 
 use bytes::Bytes;
 use http::{Response, StatusCode};
-use http_body_util::Full;
 use pin_project_lite::pin_project;
 
-use crate::body::ResponseBody;
+use crate::body::{ResponseBody, TextBody};
 use crate::fallback::text_response;
 
 pin_project! {
@@ -69,7 +68,7 @@ where
             KindProjection::Inner { future } => ready!(future.poll(cx))?.map(ResponseBody::inner),
             KindProjection::Fallback { future } => ready!(future.poll(cx))?.map(ResponseBody::fallback),
             KindProjection::Text { status, text } => match text.take() {
-                Some(text) => text_response::<Full<Bytes>>(*status, text).map(ResponseBody::text),
+                Some(text) => text_response::<TextBody>(*status, text).map(ResponseBody::text),
                 // Polled after completion: stay pending rather than panic.
                 None => return Poll::Pending,
             },

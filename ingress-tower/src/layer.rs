@@ -4,20 +4,20 @@ use ingress_core::{Backend, SharedTable};
 use tower_layer::Layer;
 
 use crate::fallback::NotFoundText;
-use crate::service::Ingress;
+use crate::service::IngressRouting;
 
-/// Applies [`Ingress`] routing to a service. Cheap to clone; every service
-/// it makes shares the same [`SharedTable`], so publishing a new table
+/// Wraps services in [`IngressRouting`]. Cheap to clone; every service it
+/// makes shares the same [`SharedTable`], so publishing a new table
 /// re-routes the very next request everywhere.
 #[derive(Debug, Clone)]
-pub struct IngressLayer<B = Backend, F = NotFoundText> {
+pub struct IngressRoutingLayer<B = Backend, F = NotFoundText> {
     table: SharedTable<B>,
     fallback: F,
     rewrite_path: bool,
     record_not_found: bool,
 }
 
-impl<B> IngressLayer<B> {
+impl<B> IngressRoutingLayer<B> {
     /// Routes by `table`; unmatched requests get `404` text.
     pub fn new(table: SharedTable<B>) -> Self {
         Self {
@@ -29,13 +29,13 @@ impl<B> IngressLayer<B> {
     }
 }
 
-impl<B, F> IngressLayer<B, F> {
+impl<B, F> IngressRoutingLayer<B, F> {
     /// Sends requests that no route serves to `fallback` instead of answering
-    /// 404 (an axum handler, say). It finds an [`ingress_core::NotFound`] in
+    /// 404 (an axum handler, say). It finds an [`ingress_core::table::NotFound`] in
     /// the request's extensions. Its error type must convert into the inner
     /// service's.
-    pub fn fallback<G>(self, fallback: G) -> IngressLayer<B, G> {
-        IngressLayer {
+    pub fn fallback<G>(self, fallback: G) -> IngressRoutingLayer<B, G> {
+        IngressRoutingLayer {
             table: self.table,
             fallback,
             rewrite_path: self.rewrite_path,
@@ -52,11 +52,11 @@ impl<B, F> IngressLayer<B, F> {
     }
 }
 
-impl<S, B, F: Clone> Layer<S> for IngressLayer<B, F> {
-    type Service = Ingress<S, B, F>;
+impl<S, B, F: Clone> Layer<S> for IngressRoutingLayer<B, F> {
+    type Service = IngressRouting<S, B, F>;
 
     fn layer(&self, inner: S) -> Self::Service {
-        Ingress {
+        IngressRouting {
             inner,
             fallback: self.fallback.clone(),
             table: self.table.clone(),

@@ -1,9 +1,10 @@
 //! Kubernetes Ingress routing as Tower middleware.
 //!
-//! [`IngressLayer`] wraps any `Service<http::Request<_>>` (an axum
+//! [`IngressRoutingLayer`] wraps any `Service<http::Request<_>>` (an axum
 //! [`Router`](https://docs.rs/axum/latest/axum/struct.Router.html), a hyper
-//! service) and routes every request by an [`ingress_core::SharedTable`],
-//! in the order of section 3 of the semantics contract:
+//! service) in an [`IngressRouting`] service, which routes every request by
+//! an [`ingress_core::SharedTable`], in the order of section 3 of the
+//! semantics contract:
 //!
 //! 1. pick the authority: absolute-form target, else HTTP/2 `:authority`,
 //!    else `Host` (several `Host` headers, none on HTTP/1.1, or sources that
@@ -12,9 +13,15 @@
 //!    in the table current at that instant (one atomic load, no lock);
 //! 3. on a match, put the [`Route`](ingress_core::Route) into the request's
 //!    extensions, replace the path by its canonical form (query untouched,
-//!    see [`IngressLayer::keep_uri`]) and call the inner service;
+//!    see [`IngressRoutingLayer::keep_uri`]) and call the inner service;
 //!    no match: the fallback (`404` text by default, see
-//!    [`IngressLayer::fallback`]); cannot be canonicalised: `400` or `414`.
+//!    [`IngressRoutingLayer::fallback`]); cannot be canonicalised: `400` or
+//!    `414`.
+//!
+//! The names follow tower-http's shape (`FooLayer`, `Foo<S>`,
+//! [`ResponseFuture`]) and leave `Ingress` to the Kubernetes object, as
+//! `ingress_core::Ingress` and k8s-openapi's `Ingress` name it, so all three
+//! crates can be imported side by side.
 //!
 //! The layer owns no routing logic: every decision is ingress-core's, so
 //! the `ingress-gateway route` command answers exactly as a server using
@@ -29,7 +36,7 @@
 //! use axum::{Extension, Router, body::Body, routing::get};
 //! use http::{Request, StatusCode};
 //! use ingress_core::{HttpIngressPath, Ingress, IngressBackend, Route, RouteTable, SharedTable, TableOptions};
-//! use ingress_tower::{Dispatch, IngressLayer};
+//! use ingress_tower::{Dispatch, IngressRoutingLayer};
 //! use tower::{Layer, ServiceExt};
 //!
 //! # #[tokio::main(flavor = "current_thread")]
@@ -54,7 +61,7 @@
 //!     }),
 //! );
 //! let services = HashMap::from([("default/nginx-svc:80".to_owned(), nginx), ("default/api-svc:8080".to_owned(), api)]);
-//! let app = IngressLayer::new(table.clone()).layer(Dispatch::new(services));
+//! let app = IngressRoutingLayer::new(table.clone()).layer(Dispatch::new(services));
 //!
 //! let get = |uri: &str, host: &str| Request::get(uri).header("host", host).body(Body::empty()).unwrap();
 //! let response = app.clone().oneshot(get("/index.html", "hello.nginx.com")).await.unwrap();
@@ -75,6 +82,15 @@
 //! `axum::serve(listener, axum::ServiceExt::into_make_service(app))`.
 //! Publishing a new table through the [`SharedTable`](ingress_core::SharedTable)
 //! re-routes the next request, with no restart.
+//!
+//! # Dependencies in the public API
+//!
+//! Deliberately public, as this is HTTP middleware: `http` (requests,
+//! responses), `http-body` (the [`Body`](http_body::Body) trait that
+//! [`ResponseBody`] and [`TextBody`] implement), `bytes` (their frames'
+//! data), `tower-service` and `tower-layer` (`Service`, `Layer`), and
+//! `ingress-core`. http-body-util's body and tower's `Oneshot` future are
+//! used inside, behind [`TextBody`] and [`DispatchFuture`].
 
 mod body;
 mod dispatch;
@@ -84,10 +100,10 @@ mod layer;
 mod request;
 mod service;
 
-pub use body::{BoxError, ResponseBody};
-pub use dispatch::Dispatch;
+pub use body::{BoxError, ResponseBody, TextBody};
+pub use dispatch::{Dispatch, DispatchFuture};
 pub use fallback::NotFoundText;
 pub use future::ResponseFuture;
-pub use layer::IngressLayer;
+pub use layer::IngressRoutingLayer;
 pub use request::route;
-pub use service::Ingress;
+pub use service::IngressRouting;

@@ -3,7 +3,8 @@
 
 use http::header::HOST;
 use http::{Request, Uri, Version};
-use ingress_core::{HostHeader, HostSources, HttpVersion, Outcome, RouteTable};
+use ingress_core::canonical::HostSources;
+use ingress_core::{HostHeader, HttpVersion, Outcome, RouteTable};
 
 pub(crate) fn http_version(version: Version) -> HttpVersion {
     match version {
@@ -38,7 +39,7 @@ pub(crate) fn host_sources<B>(request: &Request<B>) -> HostSources<'_> {
     }
 }
 
-/// Routes an `http::Request` by `table` exactly as [`Ingress`](crate::Ingress)
+/// Routes an `http::Request` by `table` exactly as [`IngressRouting`](crate::IngressRouting)
 /// does: the host sources, the path and the method go to
 /// [`RouteTable::route_parts`]. Tools that answer "which backend would this
 /// request reach" (the gateway's `route` command) call this, so they agree

@@ -18,20 +18,20 @@ use crate::request::{route, with_path};
 /// Routed requests carry an [`ingress_core::Route`] in their extensions and,
 /// unless the layer was told to keep URIs, have their path replaced by the
 /// canonical path (query untouched). Unrouted ones carry an
-/// [`ingress_core::NotFound`] to the fallback. Requests that cannot be
+/// [`ingress_core::table::NotFound`] to the fallback. Requests that cannot be
 /// canonicalised get `400` or `414` with a one-line text body.
 #[derive(Debug, Clone)]
-pub struct Ingress<S, B = Backend, F = NotFoundText> {
+pub struct IngressRouting<S, B = Backend, F = NotFoundText> {
     pub(crate) inner: S,
     pub(crate) fallback: F,
     pub(crate) table: SharedTable<B>,
     pub(crate) rewrite_path: bool,
-    /// Whether the fallback reads the [`ingress_core::NotFound`] record: not
+    /// Whether the fallback reads the [`ingress_core::table::NotFound`] record: not
     /// the default 404, so no record is made for it.
     pub(crate) record_not_found: bool,
 }
 
-impl<S, B> Ingress<S, B> {
+impl<S, B> IngressRouting<S, B> {
     /// Wraps `inner`, routing by `table` (answering 404 when no route serves).
     pub fn new(inner: S, table: SharedTable<B>) -> Self {
         Self {
@@ -44,7 +44,7 @@ impl<S, B> Ingress<S, B> {
     }
 }
 
-impl<S, B, F> Ingress<S, B, F> {
+impl<S, B, F> IngressRouting<S, B, F> {
     /// The inner service.
     pub fn get_ref(&self) -> &S {
         &self.inner
@@ -66,7 +66,7 @@ impl<S, B, F> Ingress<S, B, F> {
     }
 }
 
-impl<S, B, F, ReqBody, ResBody, FallbackBody> Service<Request<ReqBody>> for Ingress<S, B, F>
+impl<S, B, F, ReqBody, ResBody, FallbackBody> Service<Request<ReqBody>> for IngressRouting<S, B, F>
 where
     S: Service<Request<ReqBody>, Response = Response<ResBody>>,
     F: Service<Request<ReqBody>, Response = Response<FallbackBody>>,
@@ -102,7 +102,7 @@ where
             }
             Outcome::Refused(error) => {
                 let (status, title) = match error.refusal() {
-                    ingress_core::Refusal::UriTooLong => (StatusCode::URI_TOO_LONG, "414 URI Too Long"),
+                    ingress_core::canonical::Refusal::UriTooLong => (StatusCode::URI_TOO_LONG, "414 URI Too Long"),
                     _ => (StatusCode::BAD_REQUEST, "400 Bad Request"),
                 };
                 ResponseFuture::text(status, Bytes::from(format!("{title}: {error}\n")))

@@ -7,7 +7,7 @@ use axum::body::Body;
 use http::{Request, StatusCode};
 use http_body_util::BodyExt;
 use ingress_core::{Backend, HttpIngressPath, Ingress, IngressBackend, IngressSet, SharedTable, TableOptions};
-use ingress_tower::{Dispatch, IngressLayer};
+use ingress_tower::{Dispatch, IngressRoutingLayer};
 use tower::{Layer, ServiceExt};
 
 async fn body_of(response: http::Response<impl http_body::Body<Error: std::fmt::Debug>>) -> String {
@@ -34,17 +34,17 @@ async fn routes_to_the_backends_service_and_503_otherwise() {
     let table = SharedTable::new(set.compile(&TableOptions::default()));
     let service = |name: &'static str| Router::new().fallback(move || async move { name });
     let backend = |name: &str, port: u16| {
-        Backend::Service(ingress_core::ServiceBackend {
+        Backend::Service(ingress_core::validation::ServiceBackend {
             namespace: "shop".into(),
             name: name.into(),
-            port: ingress_core::ServicePort::Number(port),
+            port: ingress_core::validation::ServicePort::Number(port),
         })
     };
     let services = HashMap::from([
         (backend("web", 80), service("web")),
         (backend("api", 8080), service("api")),
     ]);
-    let app = IngressLayer::new(table).layer(Dispatch::new(services));
+    let app = IngressRoutingLayer::new(table).layer(Dispatch::new(services));
     let get = |path: &str| {
         Request::get(path)
             .header("host", "shop.example")

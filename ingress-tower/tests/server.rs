@@ -17,7 +17,7 @@ use http_body_util::{BodyExt, Empty};
 use hyper_util::rt::{TokioExecutor, TokioIo};
 use hyper_util::server::conn::auto;
 use ingress_core::{HttpIngressPath, Ingress, IngressBackend, IngressSet, Route, SharedTable, TableOptions};
-use ingress_tower::IngressLayer;
+use ingress_tower::IngressRoutingLayer;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
 use tower::Layer;
@@ -63,7 +63,7 @@ fn echo() -> Router {
 async fn serve(table: SharedTable<String>) -> SocketAddr {
     let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
-    let service = IngressLayer::new(table).layer(echo());
+    let service = IngressRoutingLayer::new(table).layer(echo());
     tokio::spawn(async move {
         loop {
             let Ok((stream, _)) = listener.accept().await else {
@@ -315,13 +315,16 @@ async fn table_swaps_under_load_answer_consistently() {
 #[tokio::test]
 async fn fallback_and_keep_uri() {
     let table = SharedTable::new(table_for(&seed("nginx-svc")));
-    let fallback = Router::new().fallback(|Extension(nf): Extension<ingress_core::NotFound>| async move {
+    let fallback = Router::new().fallback(|Extension(nf): Extension<ingress_core::table::NotFound>| async move {
         (
             http::StatusCode::IM_A_TEAPOT,
             format!("no route for {} {:?}", nf.host, nf.path.map(|p| p.into_string())),
         )
     });
-    let app = IngressLayer::new(table).keep_uri().fallback(fallback).layer(echo());
+    let app = IngressRoutingLayer::new(table)
+        .keep_uri()
+        .fallback(fallback)
+        .layer(echo());
     use tower::ServiceExt;
     let request = |uri: &str, host: &str| Request::get(uri).header("host", host).body(Body::empty()).unwrap();
     let response = app.clone().oneshot(request("/a/./b", "hello.nginx.com")).await.unwrap();

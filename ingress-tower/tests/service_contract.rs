@@ -9,7 +9,7 @@ use bytes::Bytes;
 use http::{Request, Response};
 use http_body_util::Full;
 use ingress_core::{HttpIngressPath, Ingress, IngressBackend, RouteTable, SharedTable, TableOptions};
-use ingress_tower::IngressLayer;
+use ingress_tower::IngressRoutingLayer;
 use tower::{Layer, Service, ServiceExt};
 
 fn table() -> SharedTable {
@@ -32,7 +32,7 @@ impl From<Infallible> for Broken {
 #[tokio::test]
 async fn inner_errors_pass_through_unchanged() {
     let failing = tower::service_fn(|_: Request<()>| async { Err::<Response<Full<Bytes>>, _>(Broken("backend down")) });
-    let service = IngressLayer::new(table()).layer(failing);
+    let service = IngressRoutingLayer::new(table()).layer(failing);
     let request = Request::get("/x")
         .header("host", "a.example")
         .body(())
@@ -65,7 +65,7 @@ impl Service<Request<()>> for SlowToStart {
 
 #[test]
 fn readiness_is_the_inner_services() {
-    let mut service = IngressLayer::new(table()).layer(SlowToStart { polls: 2 });
+    let mut service = IngressRoutingLayer::new(table()).layer(SlowToStart { polls: 2 });
     let mut cx = Context::from_waker(Waker::noop());
     assert!(service.poll_ready(&mut cx).is_pending());
     assert!(service.poll_ready(&mut cx).is_pending());

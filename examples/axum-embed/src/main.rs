@@ -35,7 +35,7 @@ use std::time::Duration;
 use anyhow::Context as _;
 use axum::Router;
 use ingress_core::SharedTable;
-use ingress_tower::{Dispatch, IngressLayer};
+use ingress_tower::{Dispatch, IngressRoutingLayer};
 use tower::Layer as _;
 
 /// The command line: `--manifests PATH --listen ADDR [--poll-ms N]`.
@@ -84,7 +84,7 @@ async fn main() -> anyhow::Result<()> {
     // One in-process service per Kubernetes Service name; the Ingress layer
     // in front routes by the manifest. An axum Router with nothing but a
     // fallback hands every request, URI untouched, to that stack.
-    let ingress = IngressLayer::new(table).layer(Dispatch::new(services::by_name()));
+    let ingress = IngressRoutingLayer::new(table).layer(Dispatch::new(services::by_name()));
     let app = Router::new().fallback_service(ingress);
 
     let listener = tokio::net::TcpListener::bind(args.listen).await?;

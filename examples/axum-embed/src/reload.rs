@@ -3,7 +3,8 @@
 use std::path::PathBuf;
 use std::time::{Duration, SystemTime};
 
-use ingress_core::{Backend, IngressSet, Published, RouteTable, SharedTable, TableOptions};
+use ingress_core::shared::Published;
+use ingress_core::{Backend, IngressSet, RouteTable, SharedTable, TableOptions};
 use ingress_kube::{ClassSelector, Loaded, Manifests};
 
 /// The manifest file and the objects loaded from it so far.

@@ -10,11 +10,9 @@
 use std::collections::HashMap;
 use std::hash::BuildHasher;
 
+use ingress_core::canonical::{CanonicalPath, PathOptions, RequestHost, canonicalize_host, canonicalize_path};
 use ingress_core::reference::ReferenceMatcher;
-use ingress_core::{
-    CanonicalPath, HttpIngressPath, Ingress, IngressBackend, IngressSet, PathOptions, RequestHost, RouteTable,
-    TableOptions, canonicalize_host, canonicalize_path,
-};
+use ingress_core::{HttpIngressPath, Ingress, IngressBackend, IngressSet, RouteTable, TableOptions};
 
 /// SplitMix64: tiny, fast and good enough to spread rules and requests.
 #[derive(Debug, Clone)]

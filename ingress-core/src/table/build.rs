@@ -8,10 +8,10 @@
 
 use std::sync::Arc;
 
-use crate::canon::{
+use crate::canonical::{
     RequestError, RequestHost, already_canonical, canonicalize_host, config_path_refusal, normalize_config_path,
 };
-use crate::valid::{Backend, HostRule, ValidIngress, ValidPath};
+use crate::validation::{Backend, HostRule, ValidIngress, ValidPath};
 
 use super::index::Index;
 use super::report::{Diagnostic, DiagnosticKind, Location, Unmatchable};
@@ -211,7 +211,7 @@ impl<B, F: FnMut(&Backend) -> B> Compiler<'_, B, F> {
     fn location(&self, target: u32) -> Location {
         let target = usize::try_from(target).ok().and_then(|t| self.targets.get(t));
         Location {
-            object: target.map_or_else(|| crate::ObjectKey::new("", ""), |t| t.ingress.clone()),
+            object: target.map_or_else(|| crate::objects::ObjectKey::new("", ""), |t| t.ingress.clone()),
             field: match target.map(|t| &t.matched) {
                 Some(Matched::Rule(rule)) => rule.field(),
                 _ => "spec.defaultBackend".to_owned(),

@@ -2,8 +2,8 @@
 
 use std::sync::Arc;
 
-use crate::canon::{CanonicalPath, RequestHost};
-use crate::valid::HostRule;
+use crate::canonical::{CanonicalPath, RequestHost};
+use crate::validation::HostRule;
 
 use super::target::{Matched, RouteTarget};
 use super::{MatchKind, RouteTable};
@@ -13,7 +13,8 @@ use super::{MatchKind, RouteTable};
 /// the entry that serves.
 ///
 /// ```
-/// use ingress_core::{canonicalize_path, HttpIngressPath, Ingress, IngressBackend, RequestHost, RouteTable, TableOptions};
+/// use ingress_core::{HttpIngressPath, Ingress, IngressBackend, RouteTable, TableOptions};
+/// use ingress_core::canonical::{RequestHost, canonicalize_path};
 ///
 /// let table = RouteTable::from_ingresses(
 ///     [Ingress::new("default", "web").with_rule(None, [

@@ -23,7 +23,7 @@ use foldhash::fast::RandomState;
 use hashbrown::HashTable;
 use hashbrown::hash_table::Entry;
 
-use crate::valid::HostRule;
+use crate::validation::HostRule;
 
 use super::MatchKind;
 

@@ -10,7 +10,8 @@
 //! of rules of its own host.
 //!
 //! ```
-//! use ingress_core::{canonicalize_path, HttpIngressPath, Ingress, IngressBackend, RequestHost, RouteTable, TableOptions};
+//! use ingress_core::{HttpIngressPath, Ingress, IngressBackend, RouteTable, TableOptions};
+//! use ingress_core::canonical::{RequestHost, canonicalize_path};
 //!
 //! let ingress = Ingress::new("default", "fanout").with_rule(
 //!     Some("foo.bar.com"),
@@ -45,12 +46,12 @@ pub use outcome::{NotFound, Outcome, Route};
 pub use report::{BuildReport, Diagnostic, DiagnosticKind, Location, Unmatchable};
 pub use target::{Matched, RouteTarget, RuleRef};
 
-use crate::canon::{
+use crate::canonical::{
     CanonicalPath, HostRef, HostSources, RequestHead, RequestHost, canonicalize_parts_ref, canonicalize_request,
 };
-use crate::object::Ingress;
-use crate::snapshot::IngressSet;
-use crate::valid::{Backend, HostRule};
+use crate::objects::Ingress;
+use crate::set::IngressSet;
+use crate::validation::{Backend, HostRule};
 use index::Index;
 
 /// An immutable, compiled routing table, generic over what a route leads
@@ -131,7 +132,7 @@ impl<B> RouteTable<B> {
 
     /// Looks up a canonical host and path: the entry that serves it, or
     /// `None` for 404. `path` should come from
-    /// [`canonicalize_path`](crate::canonicalize_path) with this table's
+    /// [`canonicalize_path`](crate::canonical::canonicalize_path) with this table's
     /// options (a [`CanonicalPath`] cannot be made otherwise, so a raw
     /// path cannot be matched by mistake). No allocation.
     pub fn find(&self, host: &RequestHost, path: &CanonicalPath) -> Option<&Arc<RouteTarget<B>>> {
@@ -211,7 +212,7 @@ impl<B> RouteTable<B> {
     }
 
     /// Canonicalises and routes a request an HTTP library already took
-    /// apart (see [`canonicalize_parts`](crate::canonicalize_parts)); the
+    /// apart (see [`canonicalize_parts`](crate::canonical::canonicalize_parts)); the
     /// same answers as [`route_request`](Self::route_request).
     pub fn route_parts(&self, method: &str, sources: &HostSources<'_>, path: &str) -> Outcome<B> {
         // A Host header naming one of the table's exact hosts as it is needs

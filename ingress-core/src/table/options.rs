@@ -1,12 +1,14 @@
 //! How a table is compiled and how it matches.
 
-use crate::canon::PathOptions;
-use crate::valid::PathType;
+use crate::canonical::PathOptions;
+use crate::validation::PathType;
 
 /// Options for compiling and querying a [`RouteTable`](crate::RouteTable).
 ///
 /// ```
-/// use ingress_core::{ImplementationSpecific, PathOptions, PathProfile, TableOptions};
+/// use ingress_core::TableOptions;
+/// use ingress_core::canonical::{PathOptions, PathProfile};
+/// use ingress_core::table::ImplementationSpecific;
 ///
 /// let options = TableOptions::default()
 ///     .with_implementation_specific(ImplementationSpecific::Exact)

@@ -2,9 +2,9 @@
 
 use std::sync::Arc;
 
-use crate::canon::{CanonicalPath, RequestError, RequestHost};
-use crate::key::ObjectKey;
-use crate::valid::{Backend, HostRule};
+use crate::canonical::{CanonicalPath, RequestError, RequestHost};
+use crate::objects::ObjectKey;
+use crate::validation::{Backend, HostRule};
 
 use super::target::{Matched, RouteTarget};
 

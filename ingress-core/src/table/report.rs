@@ -2,10 +2,10 @@
 
 use std::fmt;
 
-use crate::canon::RequestError;
-use crate::key::ObjectKey;
-use crate::valid::{HostRule, PathType};
-use crate::validate::FieldError;
+use crate::canonical::RequestError;
+use crate::objects::ObjectKey;
+use crate::validation::FieldError;
+use crate::validation::{HostRule, PathType};
 
 /// What compiling a table found: rejected objects, conflicts, rules that
 /// can never match. Deterministic: the same objects give the same report,

@@ -3,9 +3,9 @@
 use std::fmt;
 use std::sync::Arc;
 
-use crate::canon::normalize_config_path;
-use crate::key::ObjectKey;
-use crate::valid::{HostRule, PathType};
+use crate::canonical::normalize_config_path;
+use crate::objects::ObjectKey;
+use crate::validation::{HostRule, PathType};
 
 use super::MatchKind;
 

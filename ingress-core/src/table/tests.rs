@@ -1,12 +1,12 @@
 use super::build::host_refusal;
 use super::*;
-use crate::canon::{PathOptions, RequestError};
+use crate::canonical::{PathOptions, RequestError};
 
 #[test]
 fn empty_table_routes_nothing() {
     let table: RouteTable = RouteTable::default();
     assert!(table.is_empty());
-    let root = crate::canonicalize_path("/", &crate::PathOptions::default()).unwrap();
+    let root = crate::canonical::canonicalize_path("/", &crate::canonical::PathOptions::default()).unwrap();
     assert!(table.find(&RequestHost::None, &root).is_none());
     assert!(table.find(&RequestHost::Name("a.com".into()), &root).is_none());
     assert_eq!(table.selected_level(&RequestHost::None), None);
@@ -34,7 +34,8 @@ fn h3_hosts_requests_cannot_carry() {
 
 #[test]
 fn explain_lists_every_matching_rule_of_the_level_best_first() {
-    use crate::{HttpIngressPath, Ingress, IngressBackend, TableOptions, canonicalize_path};
+    use crate::canonical::canonicalize_path;
+    use crate::{HttpIngressPath, Ingress, IngressBackend, TableOptions};
     let backend = || IngressBackend::service("web", 80);
     let table = RouteTable::from_ingresses(
         [

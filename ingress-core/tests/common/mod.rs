@@ -3,13 +3,15 @@
 
 use std::time::{Duration, SystemTime};
 
+use ingress_core::table::Matched;
 use ingress_core::{
-    HostHeader, HttpIngressPath, HttpVersion, Ingress, IngressBackend, Matched, Outcome, RequestHead, RouteTable,
+    HostHeader, HttpIngressPath, HttpVersion, Ingress, IngressBackend, Outcome, RequestHead, RouteTable,
 };
 
 /// A path in canonical form (default options).
-pub fn canon(path: &str) -> ingress_core::CanonicalPath {
-    ingress_core::canonicalize_path(path, &ingress_core::PathOptions::default()).expect("a valid path")
+pub fn canon(path: &str) -> ingress_core::canonical::CanonicalPath {
+    ingress_core::canonical::canonicalize_path(path, &ingress_core::canonical::PathOptions::default())
+        .expect("a valid path")
 }
 
 /// A service backend on port 80.

@@ -5,7 +5,7 @@ use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::net::SocketAddr;
 use std::sync::Arc;
 
-use ingress_core::{ServiceBackend, ServicePort};
+use ingress_core::validation::{ServiceBackend, ServicePort};
 use k8s_openapi::Resource;
 use k8s_openapi::api::core::v1::Service;
 use k8s_openapi::api::discovery::v1::EndpointSlice;

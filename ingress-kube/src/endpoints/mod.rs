@@ -11,7 +11,7 @@
 //! ```
 //! use std::net::SocketAddr;
 //!
-//! use ingress_core::{ServiceBackend, ServicePort};
+//! use ingress_core::validation::{ServiceBackend, ServicePort};
 //! use ingress_kube::{EndpointTable, Format, Manifests, NoEndpoints};
 //!
 //! let mut manifests = Manifests::new();
@@ -64,7 +64,7 @@ use std::collections::HashMap;
 use std::net::SocketAddr;
 use std::sync::Arc;
 
-use ingress_core::ServiceBackend;
+use ingress_core::validation::ServiceBackend;
 use k8s_openapi::api::core::v1::Service;
 use k8s_openapi::api::discovery::v1::EndpointSlice;
 

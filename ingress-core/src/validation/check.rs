@@ -1,35 +1,14 @@
-//! Validation with the API server's rules (V1-V7 of the contract).
-//!
-//! Objects read from files never met an API server, and objects stored by an
-//! old API server may break today's rules, so every object is re-checked on
-//! load. An object with any error is rejected whole (V8); the [`Rejection`]
-//! lists every broken field with its path.
-//!
-//! ```
-//! use ingress_core::{validate, HttpIngressPath, Ingress, IngressBackend};
-//!
-//! let bad = Ingress::new("default", "bad").with_rule(
-//!     Some("Hello.example.com"),
-//!     [HttpIngressPath::prefix("/a//b", IngressBackend::service("web", 80))],
-//! );
-//! let rejection = validate(&bad).unwrap_err();
-//! let fields: Vec<_> = rejection.errors.iter().map(|e| (e.field.as_str(), e.reason.rule())).collect();
-//! assert_eq!(fields, [("spec.rules[0].host", "V2"), ("spec.rules[0].http.paths[0].path", "V4")]);
-//! ```
-
-mod error;
-pub(crate) mod names;
+//! The checks themselves: one pass over an object, collecting every broken
+//! field.
 
 use std::sync::Arc;
 
-pub use error::{FieldError, Invalid, Rejection};
-
-use crate::key::ObjectKey;
-use crate::object::{HttpIngressPath, Ingress, IngressBackend, IngressRule, IngressTls};
-use crate::valid::{
-    Backend, HostRule, PathType, ResourceBackend, ServiceBackend, ServicePort, ValidIngress, ValidPath, ValidRule,
-    ValidTls,
+use super::names;
+use super::{
+    Backend, FieldError, HostRule, Invalid, PathType, Rejection, ResourceBackend, ServiceBackend, ServicePort,
+    ValidIngress, ValidPath, ValidRule, ValidTls,
 };
+use crate::objects::{HttpIngressPath, Ingress, IngressBackend, IngressRule, IngressTls, ObjectKey};
 
 /// Sequences an `Exact` or `Prefix` path must not contain (V4).
 const INVALID_PATH_SEQUENCES: [&str; 5] = ["//", "/./", "/../", "%2f", "%2F"];
@@ -297,7 +276,7 @@ impl Check {
         }
     }
 
-    fn port(&mut self, port: Option<&crate::object::ServiceBackendPort>, at: At) -> Option<ServicePort> {
+    fn port(&mut self, port: Option<&crate::objects::ServiceBackendPort>, at: At) -> Option<ServicePort> {
         // As the API server reads them, a zero number and an empty name are
         // unset (they are Go zero values).
         let port = port.map(|p| {

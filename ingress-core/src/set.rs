@@ -2,7 +2,8 @@
 //! new version of an object is invalid, its last valid version stays.
 //!
 //! ```
-//! use ingress_core::{Applied, HttpIngressPath, Ingress, IngressBackend, IngressSet, TableOptions};
+//! use ingress_core::{HttpIngressPath, Ingress, IngressBackend, IngressSet, TableOptions};
+//! use ingress_core::set::Applied;
 //!
 //! let mut set = IngressSet::new();
 //! let good = Ingress::new("default", "web")
@@ -24,11 +25,11 @@ use std::sync::Arc;
 
 use foldhash::fast::RandomState;
 
-use crate::key::ObjectKey;
-use crate::object::Ingress;
+use crate::objects::Ingress;
+use crate::objects::ObjectKey;
 use crate::table::{BuildReport, Diagnostic, DiagnosticKind, RouteTable, TableOptions, compile};
-use crate::valid::{Backend, ValidIngress};
-use crate::validate::{Rejection, validate_as};
+use crate::validation::{Backend, ValidIngress};
+use crate::validation::{Rejection, validate_as};
 
 /// What [`IngressSet::apply`] did with an object.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -1,30 +1,11 @@
 //! Validated Ingress objects and the typed values inside them.
-//!
-//! A [`ValidIngress`] can only be made by [`validate`](crate::validate()), so
-//! everything downstream (the table compiler, the reference matcher) works on
-//! objects that passed V1-V7.
-//!
-//! ```
-//! use ingress_core::{validate, Backend, HostRule, HttpIngressPath, Ingress, IngressBackend, PathType};
-//!
-//! let ingress = Ingress::new("shop", "web").with_rule(
-//!     Some("*.shop.example"),
-//!     [HttpIngressPath::exact("/cart", IngressBackend::service("cart", 8080))],
-//! );
-//! let valid = validate(&ingress).unwrap();
-//! let rule = &valid.rules()[0];
-//! assert_eq!(rule.host(), &HostRule::Wildcard("shop.example".into()));
-//! let path = &rule.paths().unwrap()[0];
-//! assert_eq!(path.path_type(), PathType::Exact);
-//! let Backend::Service(service) = path.backend() else { unreachable!() };
-//! assert_eq!(service.to_string(), "shop/cart:8080");
-//! ```
 
 use std::fmt;
 use std::sync::Arc;
 use std::time::SystemTime;
 
-use crate::key::ObjectKey;
+use super::Backend;
+use crate::objects::ObjectKey;
 
 /// An Ingress that passed validation (V1-V7).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -155,7 +136,7 @@ pub enum PathType {
     Exact,
     /// Element-wise path prefix (M4).
     Prefix,
-    /// Left to the implementation; see [`ImplementationSpecific`](crate::ImplementationSpecific) (M8).
+    /// Left to the implementation; see [`ImplementationSpecific`](crate::table::ImplementationSpecific) (M8).
     ImplementationSpecific,
 }
 
@@ -183,82 +164,6 @@ impl PathType {
 impl fmt::Display for PathType {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(self.as_str())
-    }
-}
-
-/// Where a route sends requests.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
-#[non_exhaustive]
-pub enum Backend {
-    /// A Service port in the Ingress's namespace (B1).
-    Service(ServiceBackend),
-    /// Any other object, carried through as data (M9).
-    Resource(ResourceBackend),
-}
-
-impl fmt::Display for Backend {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            Self::Service(service) => service.fmt(f),
-            Self::Resource(resource) => resource.fmt(f),
-        }
-    }
-}
-
-/// A Service port, by number or name, in a namespace.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub struct ServiceBackend {
-    /// Namespace of the Service (the Ingress's own).
-    pub namespace: Arc<str>,
-    /// Service name.
-    pub name: Arc<str>,
-    /// Service port.
-    pub port: ServicePort,
-}
-
-impl fmt::Display for ServiceBackend {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}/{}:{}", self.namespace, self.name, self.port)
-    }
-}
-
-/// A Service port reference.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub enum ServicePort {
-    /// `port.number`.
-    Number(u16),
-    /// `port.name`.
-    Name(Arc<str>),
-}
-
-impl fmt::Display for ServicePort {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            Self::Number(number) => number.fmt(f),
-            Self::Name(name) => f.write_str(name),
-        }
-    }
-}
-
-/// A non-Service backend object in a namespace (M9).
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub struct ResourceBackend {
-    /// Namespace of the object (the Ingress's own).
-    pub namespace: Arc<str>,
-    /// API group; `None` for the core group.
-    pub api_group: Option<Arc<str>>,
-    /// Kind.
-    pub kind: Arc<str>,
-    /// Name.
-    pub name: Arc<str>,
-}
-
-impl fmt::Display for ResourceBackend {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match &self.api_group {
-            Some(group) => write!(f, "{}.{}/{}/{}", self.kind, group, self.namespace, self.name),
-            None => write!(f, "{}/{}/{}", self.kind, self.namespace, self.name),
-        }
     }
 }
 

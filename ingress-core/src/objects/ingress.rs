@@ -1,29 +1,8 @@
-//! Input types: Ingress objects as they arrive, before validation.
-//!
-//! These mirror the shape of `networking.k8s.io/v1` `Ingress` closely enough
-//! that a conversion from the Kubernetes API types is a field-by-field copy,
-//! and loosely enough that every object the API server could ever have stored
-//! (or a hand-written manifest could contain) can be represented, including
-//! invalid ones: a missing `pathType`, a port with both a name and a number.
-//! [`validate`](crate::validate()) turns them into typed [`ValidIngress`](crate::ValidIngress)
-//! values or explains why not.
-//!
-//! The builders make the common shapes short:
-//!
-//! ```
-//! use ingress_core::{HttpIngressPath, Ingress, IngressBackend};
-//!
-//! let ingress = Ingress::new("default", "example-ingress").with_rule(
-//!     Some("hello.nginx.com"),
-//!     [HttpIngressPath::prefix("/", IngressBackend::service("nginx-svc", 80))],
-//! );
-//! assert_eq!(ingress.key().to_string(), "default/example-ingress");
-//! assert_eq!(ingress.spec.rules.len(), 1);
-//! ```
+//! The Ingress object and the values inside its `spec`, unvalidated.
 
 use std::time::SystemTime;
 
-use crate::key::ObjectKey;
+use crate::objects::ObjectKey;
 
 /// One Ingress object, unvalidated.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]

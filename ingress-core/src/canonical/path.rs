@@ -6,7 +6,7 @@
 //! refused.
 //!
 //! ```
-//! use ingress_core::{canonicalize_path, PathOptions, RequestError};
+//! use ingress_core::canonical::{PathOptions, RequestError, canonicalize_path};
 //!
 //! let safe = PathOptions::default();
 //! let canonical = canonicalize_path("//api/./v1/%7Eusers/../items%2c", &safe).unwrap();

@@ -6,7 +6,8 @@
 //! themselves; everything else describes the request as a [`RequestHead`].
 //!
 //! ```
-//! use ingress_core::{canonicalize_request, HostHeader, HttpVersion, PathOptions, RequestHead, RequestHost};
+//! use ingress_core::{HostHeader, HttpVersion, RequestHead};
+//! use ingress_core::canonical::{PathOptions, RequestHost, canonicalize_request};
 //!
 //! let head = RequestHead::new("GET", HttpVersion::Http11, "/a/../b?x=%2e")
 //!     .with_host(HostHeader::One(b"Shop.Example:8080"));

@@ -1,7 +1,7 @@
 //! Host canonicalisation (H2-H4).
 //!
 //! ```
-//! use ingress_core::{canonicalize_host, RequestError, RequestHost};
+//! use ingress_core::canonical::{RequestError, RequestHost, canonicalize_host};
 //! use std::net::Ipv4Addr;
 //!
 //! assert_eq!(canonicalize_host(b"Hello.NGINX.com.:8080"), Ok(RequestHost::Name("hello.nginx.com".into())));

@@ -147,7 +147,7 @@ fn p7_path_length_limit() {
     );
     let long = format!("/{}", "a".repeat(DEFAULT_MAX_PATH_LENGTH));
     let error = safe(&long).unwrap_err();
-    assert_eq!(error.refusal(), crate::Refusal::UriTooLong);
+    assert_eq!(error.refusal(), crate::canonical::Refusal::UriTooLong);
     assert_eq!(error.rule(), "P7");
     assert!(safe(&long[..DEFAULT_MAX_PATH_LENGTH]).is_ok());
 }

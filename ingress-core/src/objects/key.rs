@@ -1,7 +1,7 @@
 //! Object identity: `namespace/name`.
 //!
 //! ```
-//! use ingress_core::ObjectKey;
+//! use ingress_core::objects::ObjectKey;
 //!
 //! let a = ObjectKey::new("default", "alpha");
 //! let b = ObjectKey::new("default", "beta");

@@ -2,7 +2,7 @@
 
 use std::fmt;
 
-use crate::key::ObjectKey;
+use crate::objects::ObjectKey;
 
 /// An object that failed validation, with every reason found (the API
 /// server reports all of them too).

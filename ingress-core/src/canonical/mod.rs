@@ -6,7 +6,7 @@
 //! these functions, so they all answer alike.
 //!
 //! ```
-//! use ingress_core::{canonicalize_host, canonicalize_path, PathOptions, RequestHost};
+//! use ingress_core::canonical::{PathOptions, RequestHost, canonicalize_host, canonicalize_path};
 //!
 //! assert_eq!(canonicalize_host(b"API.example.com:443").unwrap(), RequestHost::Name("api.example.com".into()));
 //! assert_eq!(canonicalize_path("/v1//users/%41/./", &PathOptions::default()).unwrap().as_str(), "/v1/users/A/");
