@@ -27,60 +27,18 @@
 //! tested against, is compiled with the `reference` cargo feature only.
 //!
 //! The rules cited (`M4`, `P3`, ...) are those of the project's semantics
-//! contract, `ingress-core/SEMANTICS.md`. No async runtime, no HTTP library
-//! and no Kubernetes client types are involved; adapters live in
-//! `ingress-tower` and `ingress-kube`. No type of a dependency appears in
-//! the public API: the lock-free swap (arc-swap) and the hash tables
-//! (hashbrown, foldhash) stay behind this crate's own types.
+//! contract, the [`semantics`] page (`SEMANTICS.md` in the package). It
+//! also marks every **\[choice\]** the Ingress API leaves open and every
+//! **Reading** of a rule that could be read two ways; where a choice can be
+//! changed, the option is [`EncodedSlashes::Keep`](canonical::EncodedSlashes::Keep)
+//! (P6), [`TableOptions::fallthrough`] (M2),
+//! [`ImplementationSpecific::Exact`](table::ImplementationSpecific::Exact)
+//! (M8) or [`PathProfile`](canonical::PathProfile) (P8).
 //!
-//! # Choices and readings
-//!
-//! Where the upstream spec is silent the contract makes a **\[choice\]**;
-//! where the contract itself leaves room, this crate makes a reading. Both,
-//! in the contract's words where it has them:
-//!
-//! - **\[choice\] V8.** An object that fails validation is rejected whole,
-//!   as the API server would reject it; where a previous valid version of
-//!   the same object was being served, that version keeps being served
-//!   ([`IngressSet`]), and the diagnostic says so.
-//! - **\[choice\] P6.** Encoded `/` and `\` (`%2F`, `%5C`) get 400 by
-//!   default, because backends disagree about them;
-//!   [`EncodedSlashes::Keep`](canonical::EncodedSlashes::Keep) keeps them
-//!   as opaque characters instead.
-//! - **\[choice\] M2.** No fallthrough: once a host level is selected, a
-//!   request that matches none of its paths goes to that level's default
-//!   backend or 404. This is what nginx and Envoy based controllers do; the
-//!   Ingress API evaluates the host first. [`TableOptions::fallthrough`]
-//!   enables fallthrough; with it on, a host whose only rule has no `http`
-//!   also falls through to the path rules of less specific levels before
-//!   its default backend serves.
-//! - **\[choice\] M6.** Between equal rules, the rule of the older Ingress
-//!   wins (`metadata.creationTimestamp`), then the smaller `namespace/name`
-//!   (compared as that string), then the earlier position in the object. An
-//!   object without a creation time (as read from a file) counts as the
-//!   newest.
-//! - **\[choice\] M8.** `ImplementationSpecific` matches like Prefix by
-//!   default (an empty path means `/`);
-//!   [`ImplementationSpecific::Exact`](table::ImplementationSpecific::Exact)
-//!   makes it Exact. The regular-expression option is not implemented yet.
-//!   Once M8 has been applied, an `ImplementationSpecific` rule and a rule
-//!   of the type it became are equal rules under M5 when their paths are.
-//! - **Reading, P3.** Only the two hex digits of an escape are upper-cased:
-//!   `%252e` stays `%252e` (the contract writes `%252E`, but the `2e` after
-//!   `%25` is plain, case-sensitive text; what matters, and is tested, is
-//!   that it is never decoded twice).
-//! - **Reading, P2.** Every percent-encoded control byte (`%00` to `%1F`,
-//!   `%7F`) is refused like `%00`. For requests given as raw request lines
-//!   ([`canonicalize_request`](canonical::canonicalize_request())) a raw
-//!   `#` anywhere in the target, and control bytes or spaces in the query,
-//!   get 400 too; HTTP libraries such as
-//!   hyper refuse the latter themselves and cut a fragment off before any
-//!   router sees it.
-//! - **Reading, H3.** A host made only of digits and dots that is not a
-//!   dotted-quad address (`1.2.3`, `123`) gets 400 as a malformed IP
-//!   literal, since clients read such forms as addresses; other bytes than
-//!   letters, digits, `-`, `_` and `.` get 400 too. An empty `Host` means no
-//!   host. `OPTIONS *` is never routed (404).
+//! No async runtime, no HTTP library and no Kubernetes client types are
+//! involved; adapters live in `ingress-tower` and `ingress-kube`. No type of
+//! a dependency appears in the public API: the lock-free swap (arc-swap) and
+//! the hash tables (hashbrown, foldhash) stay behind this crate's own types.
 //!
 //! ```
 //! use ingress_core::{HostHeader, HttpIngressPath, HttpVersion, Ingress, IngressBackend, Outcome, RequestHead, RouteTable, TableOptions};
@@ -102,7 +60,7 @@ pub mod canonical;
 pub mod objects;
 #[cfg(feature = "reference")]
 pub mod reference;
-// The semantics contract as documentation (`pub mod semantics`) goes here.
+pub mod semantics;
 pub mod set;
 pub mod shared;
 pub mod table;
@@ -117,5 +75,5 @@ pub use table::{Outcome, Route, RouteTable, TableOptions};
 pub use validation::Backend;
 
 #[cfg(doctest)]
-#[doc = include_str!("../../README.md")]
+#[doc = include_str!("../README.md")]
 struct ReadmeDoctests;

@@ -149,3 +149,7 @@ pub use load::{Ignored, Loaded, load_set};
 pub use manifests::{
     CacheStats, Duplicate, Format, ManifestCache, ManifestError, Manifests, ObjectId, Skipped, Source, Sourced,
 };
+
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+struct ReadmeDoctests;

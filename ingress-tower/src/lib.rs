@@ -107,3 +107,7 @@ pub use future::ResponseFuture;
 pub use layer::IngressRoutingLayer;
 pub use request::route;
 pub use service::IngressRouting;
+
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+struct ReadmeDoctests;
