@@ -32,9 +32,8 @@
 //!
 //! // A directory of manifests: our IngressClass, marked default, and the
 //! // seed scenario's Ingress, which names no class.
-//! let dir = std::env::temp_dir().join(format!("ingress-kube-doc-{}", std::process::id()));
-//! std::fs::create_dir_all(&dir).unwrap();
-//! std::fs::write(dir.join("hello.yaml"), r#"
+//! let dir = tempfile::tempdir().unwrap();
+//! std::fs::write(dir.path().join("hello.yaml"), r#"
 //! apiVersion: networking.k8s.io/v1
 //! kind: IngressClass
 //! metadata:
@@ -62,8 +61,7 @@
 //!               number: 80
 //! "#).unwrap();
 //!
-//! let loaded = load_set(&dir, &ClassSelector::default()).unwrap();
-//! std::fs::remove_dir_all(&dir).unwrap();
+//! let loaded = load_set(dir.path(), &ClassSelector::default()).unwrap();
 //! assert!(loaded.manifests().errors().is_empty());
 //! assert!(loaded.ignored().is_empty());
 //!

@@ -9,6 +9,7 @@ use std::time::Duration;
 
 use common::*;
 use ingress_kube::{CacheStats, ManifestCache, Manifests};
+use ingress_test_support::{EndpointSliceYaml, IngressClassYaml, ManifestDir};
 
 /// Loads `path` with `cache` and without, checks that both give the same
 /// manifests, and returns what the cache did.
@@ -74,31 +75,25 @@ items:
   spec: { ports: [{ port: 8080 }] }
 ";
 
-const CLASS: &str = "\
-apiVersion: networking.k8s.io/v1
-kind: IngressClass
-metadata: { name: gateway }
-spec: { controller: ingress-rs.dev/ingress-gateway }
-";
+fn class_yaml() -> String {
+    IngressClassYaml::new("gateway", "ingress-rs.dev/ingress-gateway").to_yaml()
+}
 
-const ENDPOINT_SLICE: &str = "\
-apiVersion: discovery.k8s.io/v1
-kind: EndpointSlice
-metadata:
-  name: web-1
-  labels: { kubernetes.io/service-name: web }
-addressType: IPv4
-endpoints: [{ addresses: [10.0.0.1] }]
-";
+fn endpoint_slice_yaml() -> String {
+    EndpointSliceYaml::new("web-1", "web")
+        .endpoint("10.0.0.1", None)
+        .to_yaml()
+}
 
 #[test]
 fn cached_loads_give_what_plain_loads_give() {
-    let dir = TempDir::new("cache-same");
+    let dir = ManifestDir::new();
     dir.write(
         "a.yaml",
         format!(
-            "{}---\n{SERVICE}---\napiVersion: apps/v1\nkind: Deployment\nmetadata: {{ name: web }}\n---\nkind: Service\nmetadata: [broken\n",
-            ingress_yaml("web")
+            "{}---\n{}---\napiVersion: apps/v1\nkind: Deployment\nmetadata: {{ name: web }}\n---\nkind: Service\nmetadata: [broken\n",
+            ingress_yaml("web"),
+            web_service()
         ),
     );
     // A List, whose Service web is a duplicate of a.yaml's.
@@ -108,12 +103,12 @@ fn cached_loads_give_what_plain_loads_give() {
         r#"{"apiVersion": "networking.k8s.io/v1", "kind": "Ingress", "metadata": {"name": "json"}}
 {"apiVersion": "v1", "kind": "Service", "metadata": {}}"#,
     );
-    dir.write("d.yaml", format!("{}---\n{CLASS}", secret_yaml("tls")));
+    dir.write("d.yaml", format!("{}---\n{}", secret_yaml("tls"), class_yaml()));
     dir.write(
         "latin1.yaml",
         b"apiVersion: v1\nkind: ConfigMap\ndata:\n  name: caf\xe9\n",
     );
-    dir.write("sub/e.yml", ENDPOINT_SLICE);
+    dir.write("sub/e.yml", endpoint_slice_yaml());
     let mut cache = ManifestCache::new();
 
     let (first, stats) = load_both(dir.path(), &mut cache);
@@ -140,7 +135,7 @@ fn cached_loads_give_what_plain_loads_give() {
         "c.json",
         r#"{"apiVersion": "networking.k8s.io/v1", "kind": "Ingress", "metadata": {"name": "web"}}"#,
     );
-    dir.write("a.yaml", format!("{}---\n{SERVICE}", ingress_yaml("web")));
+    dir.write("a.yaml", format!("{}---\n{}", ingress_yaml("web"), web_service()));
     let (edited, stats) = load_both(dir.path(), &mut cache);
     assert_eq!(stats.parsed, 3);
     assert_eq!(edited.duplicates()[0].object.to_string(), "Ingress default/web");
@@ -159,7 +154,7 @@ fn cached_loads_give_what_plain_loads_give() {
 
 #[test]
 fn only_new_and_changed_files_are_parsed() {
-    let dir = TempDir::new("cache-parsed");
+    let dir = ManifestDir::new();
     let files: Vec<_> = (0..5)
         .map(|n| dir.write(&format!("{n}.yaml"), ingress_yaml(&format!("web-{n}"))))
         .collect();
@@ -209,7 +204,7 @@ fn only_new_and_changed_files_are_parsed() {
 #[cfg(unix)]
 #[test]
 fn settled_files_are_not_read_and_a_rewrite_keeping_size_and_mtime_is_seen() {
-    let dir = TempDir::new("cache-settled");
+    let dir = ManifestDir::new();
     let files: Vec<_> = (0..5)
         .map(|n| dir.write(&format!("{n}.yaml"), ingress_yaml(&format!("web-{n}"))))
         .collect();
@@ -234,7 +229,7 @@ fn settled_files_are_not_read_and_a_rewrite_keeping_size_and_mtime_is_seen() {
 #[cfg(unix)]
 #[test]
 fn unreadable_files_give_the_errors_a_plain_load_gives_and_are_not_cached() {
-    let dir = TempDir::new("cache-unreadable");
+    let dir = ManifestDir::new();
     for n in 0..3 {
         dir.write(&format!("{n}.yaml"), ingress_yaml(&format!("web-{n}")));
     }
@@ -286,8 +281,8 @@ fn unreadable_files_give_the_errors_a_plain_load_gives_and_are_not_cached() {
 
 #[test]
 fn files_rewritten_with_the_same_bytes_are_not_parsed() {
-    let dir = TempDir::new("cache-same-bytes");
-    let file = dir.write("a.yaml", SERVICE);
+    let dir = ManifestDir::new();
+    let file = dir.write("a.yaml", web_service());
     dir.write("b.yaml", ingress_yaml("web"));
     let mut cache = ManifestCache::new();
     load_both(dir.path(), &mut cache);
@@ -304,7 +299,7 @@ fn files_rewritten_with_the_same_bytes_are_not_parsed() {
     assert_eq!(stats.parsed, 0);
 
     // A copy renamed over it: another inode, the same bytes.
-    let copy = dir.write("a.yaml.new", SERVICE);
+    let copy = dir.write("a.yaml.new", web_service());
     std::fs::rename(&copy, &file).unwrap();
     let (_, stats) = load_both(dir.path(), &mut cache);
     assert_eq!(stats.parsed, 0);
@@ -318,11 +313,11 @@ fn files_rewritten_with_the_same_bytes_are_not_parsed() {
 fn a_config_map_update_parses_the_changed_file_only() {
     use std::os::unix::fs::symlink;
 
-    let dir = TempDir::new("cache-config-map");
+    let dir = ManifestDir::new();
     let version = |name: &str, second: &str| {
-        dir.write(&format!("{name}/a.yaml"), SERVICE);
+        dir.write(&format!("{name}/a.yaml"), web_service());
         dir.write(&format!("{name}/b.yaml"), ingress_yaml(second));
-        dir.write(&format!("{name}/c.yaml"), CLASS);
+        dir.write(&format!("{name}/c.yaml"), class_yaml());
     };
     version("..v1", "web");
     symlink("..v1", dir.path().join("..data")).unwrap();
@@ -344,8 +339,8 @@ fn a_config_map_update_parses_the_changed_file_only() {
 
 #[test]
 fn a_file_given_by_name_is_cached_too() {
-    let dir = TempDir::new("cache-file");
-    let file = dir.write("notes.txt", format!("{SERVICE}---\n{}", ingress_yaml("web")));
+    let dir = ManifestDir::new();
+    let file = dir.write("notes.txt", format!("{}---\n{}", web_service(), ingress_yaml("web")));
     let mut cache = ManifestCache::new();
     let (_, stats) = load_both(&file, &mut cache);
     assert_eq!((stats.files, stats.parsed), (1, 1));
@@ -359,7 +354,7 @@ fn the_cache_can_move_to_another_thread_and_its_debug_shows_no_secret() {
     fn send<T: Send + Sync>() {}
     send::<ManifestCache>();
 
-    let dir = TempDir::new("cache-debug");
+    let dir = ManifestDir::new();
     dir.write("secret.yaml", secret_yaml("tls"));
     dir.write(
         "broken-secret.yaml",

@@ -5,10 +5,11 @@ mod common;
 
 use common::*;
 use ingress_kube::{Format, ManifestError, Manifests};
+use ingress_test_support::{IngressYaml, ManifestDir, service_backend};
 
 #[test]
 fn directories_are_walked_recursively_in_sorted_order() {
-    let dir = TempDir::new("tree");
+    let dir = ManifestDir::new();
     dir.write("b.yaml", ingress_yaml("b"));
     dir.write("a/z.yml", ingress_yaml("a-z"));
     dir.write("a/deeper/still/x.yaml", ingress_yaml("a-deeper-x"));
@@ -35,8 +36,8 @@ fn directories_are_walked_recursively_in_sorted_order() {
 
 #[test]
 fn non_utf8_and_unreadable_files_are_errors_that_name_them() {
-    let dir = TempDir::new("unreadable");
-    dir.write("good.yaml", SERVICE);
+    let dir = ManifestDir::new();
+    dir.write("good.yaml", web_service());
     let latin1 = dir.write(
         "latin1.yaml",
         b"apiVersion: v1\nkind: ConfigMap\ndata:\n  name: caf\xe9\n",
@@ -82,8 +83,8 @@ fn non_utf8_and_unreadable_files_are_errors_that_name_them() {
 #[cfg(unix)]
 #[test]
 fn symbolic_link_loops_end() {
-    let dir = TempDir::new("loop");
-    dir.write("sub/web.yaml", SERVICE);
+    let dir = ManifestDir::new();
+    dir.write("sub/web.yaml", web_service());
     std::os::unix::fs::symlink(dir.path(), dir.path().join("sub/again")).unwrap();
     let manifests = Manifests::load(dir.path()).unwrap();
     assert!(manifests.errors().is_empty(), "{:?}", manifests.errors());
@@ -92,15 +93,15 @@ fn symbolic_link_loops_end() {
 
 #[test]
 fn duplicates_keep_the_later_definition_and_name_both() {
-    let dir = TempDir::new("duplicates");
+    let dir = ManifestDir::new();
     let first = dir.write("a.yaml", format!("{}---\n{}", ingress_yaml("web"), ingress_yaml("api")));
     let second = dir.write(
         "b.yaml",
         format!(
             "{}---\n{}---\n{}",
-            ingress_yaml("web").replace("name: web\nspec", "name: web\n  namespace: default\nspec"),
-            ingress_yaml("api").replace("number: 80", "number: 8080"),
-            ingress_yaml("api").replace("number: 80", "number: 9090"),
+            web_backend_ingress("web", 80).namespace("default").to_yaml(),
+            web_backend_ingress("api", 8080).to_yaml(),
+            web_backend_ingress("api", 9090).to_yaml(),
         ),
     );
     // Not duplicates: the same name in another namespace, or of another kind.
@@ -108,8 +109,8 @@ fn duplicates_keep_the_later_definition_and_name_both() {
         "c.yaml",
         format!(
             "{}---\n{}",
-            ingress_yaml("web").replace("name: web\nspec", "name: web\n  namespace: shop\nspec"),
-            SERVICE
+            web_backend_ingress("web", 80).namespace("shop").to_yaml(),
+            web_service()
         ),
     );
 
@@ -144,4 +145,9 @@ fn duplicates_keep_the_later_definition_and_name_both() {
             second.display()
         )
     );
+}
+
+/// Ingress `name` whose default backend is Service `web` at `port`.
+fn web_backend_ingress(name: &str, port: u16) -> IngressYaml {
+    IngressYaml::new(name).default_backend(service_backend("web", port))
 }

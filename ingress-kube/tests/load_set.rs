@@ -6,43 +6,33 @@ use common::*;
 use ingress_core::IngressSet;
 use ingress_core::set::Applied;
 use ingress_kube::{ClassSelector, Format, Loaded, Manifests, load_set};
+use ingress_test_support::{IngressClassYaml, IngressYaml, ManifestDir, documents, path, service_backend};
 
-const CLASSES: &str = "\
-apiVersion: networking.k8s.io/v1
-kind: IngressClass
-metadata:
-  name: gateway
-  annotations: { ingressclass.kubernetes.io/is-default-class: \"true\" }
-spec: { controller: ingress-rs.dev/ingress-gateway }
----
-apiVersion: networking.k8s.io/v1
-kind: IngressClass
-metadata: { name: nginx }
-spec: { controller: k8s.io/ingress-nginx }
-";
+/// Our class, marked default, and another controller's.
+fn classes() -> String {
+    documents([
+        IngressClassYaml::new("gateway", "ingress-rs.dev/ingress-gateway")
+            .default_class()
+            .to_yaml(),
+        IngressClassYaml::new("nginx", "k8s.io/ingress-nginx").to_yaml(),
+    ])
+}
 
-fn ingress(name: &str, class: Option<&str>, host: &str, path: &str) -> String {
-    let class = class.map_or_else(String::new, |class| format!("  ingressClassName: {class}\n"));
-    format!(
-        "apiVersion: networking.k8s.io/v1
-kind: Ingress
-metadata: {{ name: {name} }}
-spec:
-{class}  rules:
-  - host: {host}
-    http:
-      paths:
-      - path: {path}
-        pathType: Prefix
-        backend: {{ service: {{ name: {name}, port: {{ number: 80 }} }} }}
-"
-    )
+/// Ingress `name` of `class` (none: no class named): host `host`, Prefix
+/// `prefix`, to Service `name` port 80.
+fn ingress(name: &str, class: Option<&str>, host: &str, prefix: &str) -> String {
+    let ingress = IngressYaml::new(name).rule(Some(host), [path("Prefix", prefix, service_backend(name, 80))]);
+    match class {
+        Some(class) => ingress.class(class),
+        None => ingress,
+    }
+    .to_yaml()
 }
 
 #[test]
 fn a_check_finds_everything_and_names_files() {
-    let dir = TempDir::new("check");
-    dir.write("classes.yaml", CLASSES);
+    let dir = ManifestDir::new();
+    dir.write("classes.yaml", classes());
     dir.write("apps/shop.yaml", ingress("shop", None, "shop.example", "/"));
     dir.write("apps/blog.yaml", ingress("blog", Some("gateway"), "blog.example", "/"));
     dir.write(
@@ -99,7 +89,7 @@ fn a_check_finds_everything_and_names_files() {
 
 #[test]
 fn a_missing_path_is_an_error() {
-    let dir = TempDir::new("missing");
+    let dir = ManifestDir::new();
     let error = load_set(dir.path().join("nothing-here"), &ClassSelector::default()).unwrap_err();
     assert!(error.to_string().contains("nothing-here: cannot read: "), "{error}");
 }

@@ -5,11 +5,13 @@ mod common;
 
 use common::*;
 use ingress_kube::{ManifestError, Manifests};
+use ingress_test_support::ManifestDir;
 
 #[test]
 fn a_broken_document_in_the_middle_spares_the_others() {
     let text = format!(
-        "{SERVICE}---\napiVersion: v1\nkind: Service\nmetadata:\n  name: [broken\n---\n{}",
+        "{}---\napiVersion: v1\nkind: Service\nmetadata:\n  name: [broken\n---\n{}",
+        web_service(),
         ingress_yaml("after")
     );
     let manifests = from_yaml(&text);
@@ -34,7 +36,8 @@ fn a_broken_document_in_the_middle_spares_the_others() {
 #[test]
 fn type_errors_point_at_the_value() {
     let text = format!(
-        "{SERVICE}---\n{}",
+        "{}---\n{}",
+        web_service(),
         ingress_yaml("bad").replace("number: 80", "number: eighty")
     );
     let manifests = from_yaml(&text);
@@ -109,7 +112,10 @@ items:
 
 #[test]
 fn empty_and_comment_documents_are_skipped_but_counted() {
-    let text = format!("# header\n---\n# only a comment\n---\n---\n~\n---\n{SERVICE}---\n\n# trailing\n");
+    let text = format!(
+        "# header\n---\n# only a comment\n---\n---\n~\n---\n{}---\n\n# trailing\n",
+        web_service()
+    );
     let manifests = from_yaml(&text);
     assert!(manifests.errors().is_empty(), "{:?}", manifests.errors());
     let [service] = manifests.services() else { panic!() };
@@ -135,7 +141,7 @@ fn documents_that_are_not_objects_are_errors() {
         ),
     ];
     for (text, expected) in cases {
-        let manifests = from_yaml(&format!("{text}---\n{SERVICE}"));
+        let manifests = from_yaml(&format!("{text}---\n{}", web_service()));
         assert_eq!(manifests.services().len(), 1, "{text}");
         let errors = document_errors(&manifests);
         assert_eq!(errors.len(), 1, "{text}: {errors:?}");
@@ -243,7 +249,7 @@ items:
 
 #[test]
 fn json_files_one_value_or_many() {
-    let dir = TempDir::new("json");
+    let dir = ManifestDir::new();
     dir.write(
         "one.json",
         r#"{"apiVersion": "v1", "kind": "Service", "metadata": {"name": "one"}}"#,
@@ -289,7 +295,7 @@ fn json_files_one_value_or_many() {
 
 #[test]
 fn a_byte_order_mark_and_crlf_are_read() {
-    let manifests = from_yaml(&format!("\u{feff}{}", SERVICE.replace('\n', "\r\n")));
+    let manifests = from_yaml(&format!("\u{feff}{}", web_service().replace('\n', "\r\n")));
     assert!(manifests.errors().is_empty(), "{:?}", manifests.errors());
     assert_eq!(manifests.services().len(), 1);
 }

@@ -6,28 +6,44 @@
 
 use std::io::{BufRead as _, BufReader, Read as _, Write as _};
 use std::net::TcpStream;
-use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-/// The app, killed when dropped.
+use ingress_test_support::ManifestDir;
+
+/// The manifest file the app watches, in a directory of its own.
+const MANIFEST: &str = "ingress.yaml";
+
+/// The app, killed when dropped (then its directory is removed).
 struct App {
     child: Child,
     addr: String,
-    manifest: PathBuf,
+    dir: ManifestDir,
+}
+
+impl App {
+    /// The manifest's text now.
+    fn manifest(&self) -> String {
+        std::fs::read_to_string(self.dir.path().join(MANIFEST)).unwrap()
+    }
+
+    /// Replaces the manifest in one step.
+    fn edit(&self, text: &str) {
+        self.dir.write(MANIFEST, text);
+    }
 }
 
 impl Drop for App {
     fn drop(&mut self) {
         let _ = self.child.kill();
         let _ = self.child.wait();
-        let _ = std::fs::remove_file(&self.manifest);
     }
 }
 
 fn start() -> App {
-    let manifest = std::env::temp_dir().join(format!("axum-embed-test-{}.yaml", std::process::id()));
-    std::fs::copy(concat!(env!("CARGO_MANIFEST_DIR"), "/ingress.yaml"), &manifest).unwrap();
+    let sample = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/ingress.yaml")).unwrap();
+    let dir = ManifestDir::with_files(&[(MANIFEST, &sample)]);
+    let manifest = dir.path().join(MANIFEST);
     let mut child = Command::new(env!("CARGO_BIN_EXE_axum-embed"))
         .args([
             "--manifests",
@@ -46,7 +62,7 @@ fn start() -> App {
         .read_line(&mut line)
         .unwrap();
     let addr = line.trim().strip_prefix("listening on ").unwrap().to_owned();
-    App { child, addr, manifest }
+    App { child, addr, dir }
 }
 
 /// One HTTP/1.1 request; returns the status and the body.
@@ -94,22 +110,22 @@ fn routes_by_the_manifest_and_swaps_it_live() {
     assert_eq!(get(&app, "hello.nginx.com", "/../etc").0, 400);
 
     // A live edit: the host changes.
-    let text = std::fs::read_to_string(&app.manifest).unwrap();
-    std::fs::write(&app.manifest, text.replace("hello.nginx.com", "hello.example.org")).unwrap();
+    let text = app.manifest();
+    app.edit(&text.replace("hello.nginx.com", "hello.example.org"));
     assert!(eventually(&app, "hello.example.org", "/", 200).contains("Welcome to nginx!"));
     assert_eq!(get(&app, "hello.nginx.com", "/").0, 404);
 
     // An invalid object keeps its last valid version (V8); a file that does
     // not parse keeps the last good table.
-    let text = std::fs::read_to_string(&app.manifest).unwrap();
-    std::fs::write(&app.manifest, text.replace("hello.example.org", "Bad.Host")).unwrap();
+    let text = app.manifest();
+    app.edit(&text.replace("hello.example.org", "Bad.Host"));
     std::thread::sleep(Duration::from_millis(300));
     assert_eq!(get(&app, "hello.example.org", "/").0, 200);
-    std::fs::write(&app.manifest, format!("{text}\ngarbage: [\n")).unwrap();
+    app.edit(&format!("{text}\ngarbage: [\n"));
     std::thread::sleep(Duration::from_millis(300));
     assert_eq!(get(&app, "hello.example.org", "/").0, 200);
 
     // And a good edit after them still applies.
-    std::fs::write(&app.manifest, text.replace("hello.example.org", "hello.nginx.com")).unwrap();
+    app.edit(&text.replace("hello.example.org", "hello.nginx.com"));
     eventually(&app, "hello.nginx.com", "/", 200);
 }

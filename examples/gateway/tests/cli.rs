@@ -1,20 +1,20 @@
 //! The real `ingress-gateway` binary: `check` and `route` on manifests.
 
-mod common;
+mod support;
 
-use common::*;
 use serde_json::{Value, json};
+use support::*;
 
 #[test]
 fn check_seed_scenario_is_clean() {
-    let output = gateway(&["check", "--manifests", samples("seed").to_str().unwrap()], "");
+    let output = run(&["check", "--manifests", samples("seed").to_str().unwrap()], "");
     assert_eq!(output.status.code(), Some(0), "{}", text(&output));
     assert!(text(&output).contains("summary: 3 files, 1 Ingress (1 served, 0 rejected, 0 of other classes)"));
 }
 
 #[test]
 fn check_reports_each_kind_of_finding_with_its_file_and_exits_1() {
-    let output = gateway(&["check", "--manifests", samples("broken").to_str().unwrap()], "");
+    let output = run(&["check", "--manifests", samples("broken").to_str().unwrap()], "");
     assert_eq!(output.status.code(), Some(1));
     let out = text(&output);
     let expect = [
@@ -42,7 +42,7 @@ fn check_reports_each_kind_of_finding_with_its_file_and_exits_1() {
 
 #[test]
 fn check_json_names_every_finding() {
-    let output = gateway(
+    let output = run(
         &[
             "check",
             "--manifests",
@@ -79,31 +79,18 @@ fn check_json_names_every_finding() {
 
 #[test]
 fn check_default_backend_conflicts_and_duplicates() {
-    let older = ingress(
-        "older",
-        None,
-        "  creationTimestamp: \"2020-01-01T00:00:00Z\"\n",
-        "  defaultBackend: {service: {name: a, port: {number: 80}}}\n",
-    );
-    let newer = ingress(
-        "newer",
-        None,
-        "",
-        "  defaultBackend: {service: {name: b, port: {number: 80}}}\n",
-    );
-    let copy = ingress(
-        "newer",
-        None,
-        "",
-        "  defaultBackend: {service: {name: c, port: {number: 80}}}\n",
-    );
-    let manifests = Manifests::new(&[
-        ("class.yaml", OUR_DEFAULT_CLASS),
-        ("a/older.yaml", &older),
-        ("b/newer.yaml", &newer),
-        ("c/newer-again.yaml", &copy),
+    let older = IngressYaml::new("older")
+        .created("2020-01-01T00:00:00Z")
+        .default_backend(service_backend("a", 80));
+    let newer = IngressYaml::new("newer").default_backend(service_backend("b", 80));
+    let copy = IngressYaml::new("newer").default_backend(service_backend("c", 80));
+    let manifests = ManifestDir::with_files(&[
+        ("class.yaml", &our_default_class()),
+        ("a/older.yaml", &older.to_yaml()),
+        ("b/newer.yaml", &newer.to_yaml()),
+        ("c/newer-again.yaml", &copy.to_yaml()),
     ]);
-    let output = gateway(&["check", "--manifests", manifests.dir.to_str().unwrap()], "");
+    let output = run(&["check", "--manifests", manifests.path().to_str().unwrap()], "");
     // Conflicts and duplicates are warnings: nothing was rejected.
     assert_eq!(output.status.code(), Some(0));
     let out = text(&output);
@@ -118,7 +105,7 @@ fn check_default_backend_conflicts_and_duplicates() {
         "{out}"
     );
     // The later definition of `newer` is the one loaded (service c).
-    let answer = route_one(&manifests.dir, Some("any.example"), "/");
+    let answer = route_one(manifests.path(), Some("any.example"), "/");
     assert_eq!(
         (answer["outcome"].as_str(), answer["service"].as_str()),
         (Some("default_backend"), Some("a"))
@@ -133,13 +120,13 @@ fn usage_errors_exit_2() {
         &["route", "--manifests", "x", "--host", "h"],
         &["serve-nothing"],
     ] {
-        assert_eq!(gateway(args, "").status.code(), Some(2), "{args:?}");
+        assert_eq!(run(args, "").status.code(), Some(2), "{args:?}");
     }
 }
 
 #[test]
 fn unreadable_manifests_path_exits_1() {
-    let output = gateway(&["check", "--manifests", "/nonexistent/manifests"], "");
+    let output = run(&["check", "--manifests", "/nonexistent/manifests"], "");
     assert_eq!(output.status.code(), Some(1));
     assert!(String::from_utf8_lossy(&output.stderr).contains("/nonexistent/manifests"));
 }
@@ -170,7 +157,7 @@ fn route_answers_every_field() {
         "--target",
         "/index.html?lang=en",
     ];
-    let single: Value = serde_json::from_str(text(&gateway(&args, "")).trim()).unwrap();
+    let single: Value = serde_json::from_str(text(&run(&args, "")).trim()).unwrap();
     assert_eq!(single, answer);
 }
 
@@ -245,7 +232,7 @@ fn route_canonicalises_as_the_server_does() {
 #[test]
 fn route_keeps_input_order_and_flags_bad_lines() {
     let input = "{\"host\": \"hello.nginx.com\", \"target\": \"/1\"}\nnot json\n\n{\"host\": \"hello.nginx.com\", \"target\": \"/2\"}\n";
-    let output = gateway(&["route", "--manifests", samples("seed").to_str().unwrap()], input);
+    let output = run(&["route", "--manifests", samples("seed").to_str().unwrap()], input);
     assert_eq!(output.status.code(), Some(1));
     let lines: Vec<Value> = text(&output)
         .lines()
@@ -328,14 +315,18 @@ fn route_section7_docs_examples_table() {
         (&[("Prefix", "/foo"), ("Exact", "/foo")], &["/foo"], Some("/foo")),
     ];
     for (paths, requests, expected) in rows {
-        let paths: Vec<(&str, &str, &str)> = paths.iter().map(|(kind, path)| (*kind, *path, "web")).collect();
-        let spec = rules(Some("foo.bar.com"), &paths);
-        let manifests = Manifests::new(&[
-            ("class.yaml", OUR_DEFAULT_CLASS),
-            ("ingress.yaml", &ingress("ex", None, "", &spec)),
+        let ingress = IngressYaml::new("ex").rule(
+            Some("foo.bar.com"),
+            paths
+                .iter()
+                .map(|(kind, value)| path(kind, value, service_backend("web", 80))),
+        );
+        let manifests = ManifestDir::with_files(&[
+            ("class.yaml", &our_default_class()),
+            ("ingress.yaml", &ingress.to_yaml()),
         ]);
         for request in *requests {
-            let answer = route_one(&manifests.dir, Some("foo.bar.com"), request);
+            let answer = route_one(manifests.path(), Some("foo.bar.com"), request);
             assert_eq!(
                 answer["rule"]["path"].as_str(),
                 *expected,
@@ -344,15 +335,18 @@ fn route_section7_docs_examples_table() {
         }
     }
     // Prefix /foo and Exact /foo: the Exact rule wins.
-    let spec = rules(
+    let ingress = IngressYaml::new("ex").rule(
         Some("foo.bar.com"),
-        &[("Prefix", "/foo", "prefix"), ("Exact", "/foo", "exact")],
+        [
+            path("Prefix", "/foo", service_backend("prefix", 80)),
+            path("Exact", "/foo", service_backend("exact", 80)),
+        ],
     );
-    let manifests = Manifests::new(&[
-        ("class.yaml", OUR_DEFAULT_CLASS),
-        ("ingress.yaml", &ingress("ex", None, "", &spec)),
+    let manifests = ManifestDir::with_files(&[
+        ("class.yaml", &our_default_class()),
+        ("ingress.yaml", &ingress.to_yaml()),
     ]);
-    let answer = route_one(&manifests.dir, Some("foo.bar.com"), "/foo");
+    let answer = route_one(manifests.path(), Some("foo.bar.com"), "/foo");
     assert_eq!(answer["service"], "exact");
     assert!(
         answer["reason"].as_str().unwrap().contains("Exact beats Prefix"),

@@ -1,15 +1,15 @@
 //! `ingress-gateway serve` end to end, the routing side: the real binary in
 //! front of real backends on 127.0.0.1, routing by the rules of
-//! `shared/spec/ingress-semantics.md` (tests are named after them), and
+//! `ingress-core/SEMANTICS.md` (tests are named after them), and
 //! forwarding what it matched. Backends, errors and admin: `serve_backends.rs`;
 //! reloads: `serve_reload.rs`; shutdown: `serve_shutdown.rs`.
 // Test code: answers are indexed and unwrapped, and a failure is a panic.
 #![allow(clippy::unwrap_used, clippy::indexing_slicing)]
 
-mod serve_support;
+mod support;
 
-use serve_support::backend::{fingerprint, pattern};
-use serve_support::*;
+use support::backend::{fingerprint, pattern};
+use support::*;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn m1_m2_h2_h4_exact_host_then_one_label_wildcard_then_hostless() {
@@ -17,16 +17,21 @@ async fn m1_m2_h2_h4_exact_host_then_one_label_wildcard_then_hostless() {
     let narrow = Backend::start("narrow").await;
     let wild = Backend::start("wild").await;
     let any = Backend::start("any").await;
-    let spec = rules(&[
-        rule(Some("foo.example"), &[("Prefix", "/", &to("exact"))]),
-        rule(Some("narrow.example"), &[("Prefix", "/app", &to("narrow"))]),
-        rule(Some("*.wild.example"), &[("Prefix", "/", &to("wild"))]),
-        rule(None, &[("Prefix", "/", &to("any"))]),
-    ]);
-    let dir = Dir::new(&[
-        ("class.yaml", CLASS),
+    let ingress = IngressYaml::new("hosts")
+        .rule(Some("foo.example"), [path("Prefix", "/", service_backend("exact", 80))])
+        .rule(
+            Some("narrow.example"),
+            [path("Prefix", "/app", service_backend("narrow", 80))],
+        )
+        .rule(
+            Some("*.wild.example"),
+            [path("Prefix", "/", service_backend("wild", 80))],
+        )
+        .rule(None, [path("Prefix", "/", service_backend("any", 80))]);
+    let dir = ManifestDir::with_files(&[
+        ("class.yaml", &our_default_class()),
         ("services.yaml", &services(&[&exact, &narrow, &wild, &any])),
-        ("hosts.yaml", &ingress("hosts", &spec)),
+        ("hosts.yaml", &ingress.to_yaml()),
     ]);
     let gateway = Gateway::start(dir.path(), &[]).await;
 
@@ -66,14 +71,13 @@ async fn m1_m2_h2_h4_exact_host_then_one_label_wildcard_then_hostless() {
 async fn h1_h5_h6_missing_repeated_and_absolute_form_hosts() {
     let exact = Backend::start("exact").await;
     let any = Backend::start("any").await;
-    let spec = rules(&[
-        rule(Some("foo.example"), &[("Prefix", "/", &to("exact"))]),
-        rule(None, &[("Prefix", "/", &to("any"))]),
-    ]);
-    let dir = Dir::new(&[
-        ("class.yaml", CLASS),
+    let ingress = IngressYaml::new("hosts")
+        .rule(Some("foo.example"), [path("Prefix", "/", service_backend("exact", 80))])
+        .rule(None, [path("Prefix", "/", service_backend("any", 80))]);
+    let dir = ManifestDir::with_files(&[
+        ("class.yaml", &our_default_class()),
         ("services.yaml", &services(&[&exact, &any])),
-        ("hosts.yaml", &ingress("hosts", &spec)),
+        ("hosts.yaml", &ingress.to_yaml()),
     ]);
     let gateway = Gateway::start(dir.path(), &[]).await;
 
@@ -125,21 +129,21 @@ async fn m3_m4_m5_exact_prefix_longest_prefix_and_trailing_slashes() {
         backends.push(Backend::start(name).await);
     }
     let refs: Vec<&Backend> = backends.iter().collect();
-    let spec = rules(&[rule(
+    let ingress = IngressYaml::new("paths").rule(
         Some("paths.example"),
-        &[
-            ("Prefix", "/foo", &to("prefix-foo")),
-            ("Exact", "/foo", &to("exact-foo")),
-            ("Prefix", "/foo/bar", &to("prefix-foo-bar")),
-            ("Prefix", "/", &to("root")),
-            ("Exact", "/slash/", &to("exact-slash")),
-            ("Prefix", "/aaa/bbb/", &to("aaa-bbb")),
+        [
+            path("Prefix", "/foo", service_backend("prefix-foo", 80)),
+            path("Exact", "/foo", service_backend("exact-foo", 80)),
+            path("Prefix", "/foo/bar", service_backend("prefix-foo-bar", 80)),
+            path("Prefix", "/", service_backend("root", 80)),
+            path("Exact", "/slash/", service_backend("exact-slash", 80)),
+            path("Prefix", "/aaa/bbb/", service_backend("aaa-bbb", 80)),
         ],
-    )]);
-    let dir = Dir::new(&[
-        ("class.yaml", CLASS),
+    );
+    let dir = ManifestDir::with_files(&[
+        ("class.yaml", &our_default_class()),
         ("services.yaml", &services(&refs)),
-        ("paths.yaml", &ingress("paths", &spec)),
+        ("paths.yaml", &ingress.to_yaml()),
     ]);
     let gateway = Gateway::start(dir.path(), &[]).await;
 
@@ -178,19 +182,19 @@ async fn p1_p3_p4_p5_backend_gets_the_canonical_path_and_the_original_query() {
     let any = Backend::start("any").await;
     let app = Backend::start("app").await;
     let pipe = Backend::start("pipe").await;
-    let spec = rules(&[rule(
+    let ingress = IngressYaml::new("canon").rule(
         None,
-        &[
-            ("Prefix", "/", &to("any")),
-            ("Prefix", "/app", &to("app")),
+        [
+            path("Prefix", "/", service_backend("any", 80)),
+            path("Prefix", "/app", service_backend("app", 80)),
             // P9: configured with a character clients must encode.
-            ("Prefix", "/pipe|x", &to("pipe")),
+            path("Prefix", "/pipe|x", service_backend("pipe", 80)),
         ],
-    )]);
-    let dir = Dir::new(&[
-        ("class.yaml", CLASS),
+    );
+    let dir = ManifestDir::with_files(&[
+        ("class.yaml", &our_default_class()),
         ("services.yaml", &services(&[&any, &app, &pipe])),
-        ("canon.yaml", &ingress("canon", &spec)),
+        ("canon.yaml", &ingress.to_yaml()),
     ]);
     let gateway = Gateway::start(dir.path(), &[]).await;
 
@@ -220,11 +224,11 @@ async fn p1_p3_p4_p5_backend_gets_the_canonical_path_and_the_original_query() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn forwarded_headers_are_set_and_hop_by_hop_headers_are_not_forwarded() {
     let any = Backend::start("any").await;
-    let spec = rules(&[rule(None, &[("Prefix", "/", &to("any"))])]);
-    let dir = Dir::new(&[
-        ("class.yaml", CLASS),
+    let ingress = IngressYaml::new("hop").rule(None, [path("Prefix", "/", service_backend("any", 80))]);
+    let dir = ManifestDir::with_files(&[
+        ("class.yaml", &our_default_class()),
         ("services.yaml", &services(&[&any])),
-        ("hop.yaml", &ingress("hop", &spec)),
+        ("hop.yaml", &ingress.to_yaml()),
     ]);
     let gateway = Gateway::start(dir.path(), &[]).await;
 
@@ -273,11 +277,11 @@ async fn forwarded_headers_are_set_and_hop_by_hop_headers_are_not_forwarded() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn x_forwarded_for_keeps_every_earlier_hop_when_sent_on_several_lines() {
     let any = Backend::start("any").await;
-    let spec = rules(&[rule(None, &[("Prefix", "/", &to("any"))])]);
-    let dir = Dir::new(&[
-        ("class.yaml", CLASS),
+    let ingress = IngressYaml::new("xff").rule(None, [path("Prefix", "/", service_backend("any", 80))]);
+    let dir = ManifestDir::with_files(&[
+        ("class.yaml", &our_default_class()),
         ("services.yaml", &services(&[&any])),
-        ("xff.yaml", &ingress("xff", &spec)),
+        ("xff.yaml", &ingress.to_yaml()),
     ]);
     let gateway = Gateway::start(dir.path(), &[]).await;
 
@@ -294,23 +298,20 @@ async fn m7_default_backend_takes_any_method_and_path_with_bodies_intact() {
     let fallback = Backend::start("fallback").await;
     let shop = Backend::start("shop").await;
     let shop_default = Backend::start("shop-default").await;
-    let dir = Dir::new(&[
-        ("class.yaml", CLASS),
+    // No rules: the fallback of the host-less level.
+    let fallback_ingress = IngressYaml::new("fallback").default_backend(service_backend("fallback", 80));
+    // Rules for shop.example: its default backend is that level's fallback.
+    let shop_ingress = IngressYaml::new("shop")
+        .default_backend(service_backend("shop-default", 80))
+        .rule(
+            Some("shop.example"),
+            [path("Prefix", "/app", service_backend("shop", 80))],
+        );
+    let dir = ManifestDir::with_files(&[
+        ("class.yaml", &our_default_class()),
         ("services.yaml", &services(&[&fallback, &shop, &shop_default])),
-        // No rules: the fallback of the host-less level.
-        ("fallback.yaml", &ingress("fallback", &default_backend(&to("fallback")))),
-        // Rules for shop.example: its default backend is that level's fallback.
-        (
-            "shop.yaml",
-            &ingress(
-                "shop",
-                &format!(
-                    "{}{}",
-                    default_backend(&to("shop-default")),
-                    rules(&[rule(Some("shop.example"), &[("Prefix", "/app", &to("shop"))])])
-                ),
-            ),
-        ),
+        ("fallback.yaml", &fallback_ingress.to_yaml()),
+        ("shop.yaml", &shop_ingress.to_yaml()),
     ]);
     let gateway = Gateway::start(dir.path(), &[]).await;
 
@@ -389,11 +390,14 @@ async fn m7_default_backend_takes_any_method_and_path_with_bodies_intact() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn m2_p2_p4_p6_p7_h3_not_found_and_refused_requests_never_reach_a_backend() {
     let app = Backend::start("app").await;
-    let spec = rules(&[rule(Some("only.example"), &[("Prefix", "/app", &to("app"))])]);
-    let dir = Dir::new(&[
-        ("class.yaml", CLASS),
+    let ingress = IngressYaml::new("only").rule(
+        Some("only.example"),
+        [path("Prefix", "/app", service_backend("app", 80))],
+    );
+    let dir = ManifestDir::with_files(&[
+        ("class.yaml", &our_default_class()),
         ("services.yaml", &services(&[&app])),
-        ("only.yaml", &ingress("only", &spec)),
+        ("only.yaml", &ingress.to_yaml()),
     ]);
     let gateway = Gateway::start(dir.path(), &[]).await;
     assert_eq!(get(gateway.addr, "only.example", "/app").await.seen().backend(), "app");
@@ -442,34 +446,35 @@ async fn m2_p2_p4_p6_p7_h3_not_found_and_refused_requests_never_reach_a_backend(
 async fn o1_o2_o3_only_ingresses_of_our_class_are_served() {
     let ours = Backend::start("ours").await;
     let theirs = Backend::start("theirs").await;
-    let annotated = "apiVersion: networking.k8s.io/v1\nkind: Ingress\nmetadata:\n  name: annotated\n  namespace: default\n  annotations:\n    kubernetes.io/ingress.class: ours\nspec:\n";
-    let ingresses = documents(&[
-        ingress(
-            "named",
-            &format!(
-                "  ingressClassName: ours\n{}",
-                rules(&[rule(Some("named.example"), &[("Prefix", "/", &to("ours"))])])
+    let ingresses = documents(
+        [
+            IngressYaml::new("named").class("ours").rule(
+                Some("named.example"),
+                [path("Prefix", "/", service_backend("ours", 80))],
             ),
-        ),
-        format!(
-            "{annotated}{}",
-            rules(&[rule(Some("annotated.example"), &[("Prefix", "/", &to("ours"))])])
-        ),
-        ingress(
-            "classless",
-            &rules(&[rule(Some("classless.example"), &[("Prefix", "/", &to("ours"))])]),
-        ),
-        ingress(
-            "theirs",
-            &format!(
-                "  ingressClassName: nginx\n{}",
-                rules(&[rule(Some("theirs.example"), &[("Prefix", "/", &to("theirs"))])])
+            IngressYaml::new("annotated")
+                .annotation("kubernetes.io/ingress.class", "ours")
+                .rule(
+                    Some("annotated.example"),
+                    [path("Prefix", "/", service_backend("ours", 80))],
+                ),
+            IngressYaml::new("classless").rule(
+                Some("classless.example"),
+                [path("Prefix", "/", service_backend("ours", 80))],
             ),
+            IngressYaml::new("theirs").class("nginx").rule(
+                Some("theirs.example"),
+                [path("Prefix", "/", service_backend("theirs", 80))],
+            ),
+        ]
+        .map(|ingress| ingress.to_yaml()),
+    );
+    let dir = ManifestDir::with_files(&[
+        ("class.yaml", &our_default_class()),
+        (
+            "nginx-class.yaml",
+            &IngressClassYaml::new("nginx", "k8s.io/ingress-nginx").to_yaml(),
         ),
-    ]);
-    let dir = Dir::new(&[
-        ("class.yaml", CLASS),
-        ("nginx-class.yaml", &class("nginx", "k8s.io/ingress-nginx")),
         ("services.yaml", &services(&[&ours, &theirs])),
         ("ingresses.yaml", &ingresses),
     ]);
@@ -485,15 +490,17 @@ async fn o1_o2_o3_only_ingresses_of_our_class_are_served() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn o2_classless_ingresses_need_a_default_class_or_watch_without_class() {
     let ours = Backend::start("ours").await;
-    let dir = Dir::new(&[
-        ("class.yaml", &class("ours", "ingress-rs.dev/ingress-gateway")),
+    let dir = ManifestDir::with_files(&[
+        ("class.yaml", &IngressClassYaml::new("ours", CONTROLLER).to_yaml()),
         ("services.yaml", &services(&[&ours])),
         (
             "classless.yaml",
-            &ingress(
-                "classless",
-                &rules(&[rule(Some("classless.example"), &[("Prefix", "/", &to("ours"))])]),
-            ),
+            &IngressYaml::new("classless")
+                .rule(
+                    Some("classless.example"),
+                    [path("Prefix", "/", service_backend("ours", 80))],
+                )
+                .to_yaml(),
         ),
     ]);
     let strict = Gateway::start(dir.path(), &[]).await;
@@ -507,14 +514,13 @@ async fn o2_classless_ingresses_need_a_default_class_or_watch_without_class() {
 async fn http2_cleartext_requests_are_routed_by_authority_and_forwarded_with_it_as_host() {
     let exact = Backend::start("exact").await;
     let any = Backend::start("any").await;
-    let spec = rules(&[
-        rule(Some("h2.example"), &[("Prefix", "/", &to("exact"))]),
-        rule(None, &[("Prefix", "/", &to("any"))]),
-    ]);
-    let dir = Dir::new(&[
-        ("class.yaml", CLASS),
+    let ingress = IngressYaml::new("h2")
+        .rule(Some("h2.example"), [path("Prefix", "/", service_backend("exact", 80))])
+        .rule(None, [path("Prefix", "/", service_backend("any", 80))]);
+    let dir = ManifestDir::with_files(&[
+        ("class.yaml", &our_default_class()),
         ("services.yaml", &services(&[&exact, &any])),
-        ("h2.yaml", &ingress("h2", &spec)),
+        ("h2.yaml", &ingress.to_yaml()),
     ]);
     let gateway = Gateway::start(dir.path(), &[]).await;
     let client = Pooled::http2(gateway.addr);

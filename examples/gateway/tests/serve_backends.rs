@@ -4,41 +4,45 @@
 // Test code: answers are indexed and unwrapped, and a failure is a panic.
 #![allow(clippy::unwrap_used, clippy::indexing_slicing)]
 
-mod serve_support;
+mod support;
 
 use std::collections::BTreeMap;
 use std::time::{Duration, Instant};
 
-use serve_support::*;
+use support::*;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn b1_round_robin_reaches_all_ten_ready_endpoints_and_never_a_not_ready_one() {
     let ready = Backend::start_many("ready", 10).await;
     let not_ready = Backend::start_many("not-ready", 3).await;
-    let mut docs = vec![service("spread", &[(Some("http"), 80, "http")])];
+    let mut docs = vec![
+        ServiceYaml::new("spread")
+            .port(Some("http"), 80, Some("http"))
+            .to_yaml(),
+    ];
     for (index, backend) in ready.iter().enumerate() {
         // The API reads an unset `ready` as ready: the last one says nothing.
         let condition = (index != 9).then_some(true);
-        docs.push(slice(
-            &format!("spread-{index}"),
-            "spread",
-            &[(Some("http"), backend.port())],
-            &[("127.0.0.1", condition)],
-        ));
+        docs.push(
+            EndpointSliceYaml::new(&format!("spread-{index}"), "spread")
+                .port(Some("http"), backend.port())
+                .endpoint("127.0.0.1", condition)
+                .to_yaml(),
+        );
     }
     for (index, backend) in not_ready.iter().enumerate() {
-        docs.push(slice(
-            &format!("spread-not-ready-{index}"),
-            "spread",
-            &[(Some("http"), backend.port())],
-            &[("127.0.0.1", Some(false))],
-        ));
+        docs.push(
+            EndpointSliceYaml::new(&format!("spread-not-ready-{index}"), "spread")
+                .port(Some("http"), backend.port())
+                .endpoint("127.0.0.1", Some(false))
+                .to_yaml(),
+        );
     }
-    let spec = rules(&[rule(Some("lb.example"), &[("Prefix", "/", &to("spread"))])]);
-    let dir = Dir::new(&[
-        ("class.yaml", CLASS),
+    let ingress = IngressYaml::new("lb").rule(Some("lb.example"), [path("Prefix", "/", service_backend("spread", 80))]);
+    let dir = ManifestDir::with_files(&[
+        ("class.yaml", &our_default_class()),
         ("spread.yaml", &documents(&docs)),
-        ("lb.yaml", &ingress("lb", &spec)),
+        ("lb.yaml", &ingress.to_yaml()),
     ]);
     let gateway = Gateway::start(dir.path(), &[]).await;
 
@@ -64,39 +68,38 @@ async fn b1_ports_by_name_and_number_and_named_target_ports() {
     let docs = [
         // Named targetPorts, resolved per EndpointSlice port of the same name
         // as the Service port.
-        service(
-            "named",
-            &[(Some("http"), 80, "web"), (Some("monitor"), 9000, "metrics")],
-        ),
-        slice(
-            "named-1",
-            "named",
-            &[(Some("http"), web.port()), (Some("monitor"), metrics.port())],
-            &[("127.0.0.1", Some(true))],
-        ),
+        ServiceYaml::new("named")
+            .port(Some("http"), 80, Some("web"))
+            .port(Some("monitor"), 9000, Some("metrics"))
+            .to_yaml(),
+        EndpointSliceYaml::new("named-1", "named")
+            .port(Some("http"), web.port())
+            .port(Some("monitor"), metrics.port())
+            .endpoint("127.0.0.1", Some(true))
+            .to_yaml(),
         // One unnamed port with a numeric targetPort.
-        service("plain", &[(None, 8080, &plain.port().to_string())]),
-        slice(
-            "plain-1",
-            "plain",
-            &[(None, plain.port())],
-            &[("127.0.0.1", Some(true))],
-        ),
+        ServiceYaml::new("plain")
+            .port(None, 8080, Some(plain.port().to_string().as_str()))
+            .to_yaml(),
+        EndpointSliceYaml::new("plain-1", "plain")
+            .port(None, plain.port())
+            .endpoint("127.0.0.1", Some(true))
+            .to_yaml(),
     ];
-    let spec = rules(&[rule(
+    let ingress = IngressYaml::new("ports").rule(
         Some("ports.example"),
-        &[
-            ("Prefix", "/by-name", &to_port_name("named", "http")),
-            ("Prefix", "/by-number", &to_port("named", 80)),
-            ("Prefix", "/monitor-by-name", &to_port_name("named", "monitor")),
-            ("Prefix", "/monitor-by-number", &to_port("named", 9000)),
-            ("Prefix", "/plain", &to_port("plain", 8080)),
+        [
+            path("Prefix", "/by-name", service_backend("named", "http")),
+            path("Prefix", "/by-number", service_backend("named", 80)),
+            path("Prefix", "/monitor-by-name", service_backend("named", "monitor")),
+            path("Prefix", "/monitor-by-number", service_backend("named", 9000)),
+            path("Prefix", "/plain", service_backend("plain", 8080)),
         ],
-    )]);
-    let dir = Dir::new(&[
-        ("class.yaml", CLASS),
+    );
+    let dir = ManifestDir::with_files(&[
+        ("class.yaml", &our_default_class()),
         ("services.yaml", &documents(&docs)),
-        ("ports.yaml", &ingress("ports", &spec)),
+        ("ports.yaml", &ingress.to_yaml()),
     ]);
     let gateway = Gateway::start(dir.path(), &[]).await;
 
@@ -123,45 +126,47 @@ async fn b3_m9_502_503_and_504_answers_never_another_backend() {
         service_of("slow", &[&slow]),
         service_of("spare", &[&spare]),
         // The only endpoint refuses connections.
-        service("refused", &[(Some("http"), 80, "http")]),
-        slice(
-            "refused-1",
-            "refused",
-            &[(Some("http"), closed_port())],
-            &[("127.0.0.1", Some(true))],
-        ),
+        ServiceYaml::new("refused")
+            .port(Some("http"), 80, Some("http"))
+            .to_yaml(),
+        EndpointSliceYaml::new("refused-1", "refused")
+            .port(Some("http"), closed_port())
+            .endpoint("127.0.0.1", Some(true))
+            .to_yaml(),
         // An endpoint that is not ready (a live server behind it).
-        service("unready", &[(Some("http"), 80, "http")]),
-        slice(
-            "unready-1",
-            "unready",
-            &[(Some("http"), spare.port())],
-            &[("127.0.0.1", Some(false))],
-        ),
+        ServiceYaml::new("unready")
+            .port(Some("http"), 80, Some("http"))
+            .to_yaml(),
+        EndpointSliceYaml::new("unready-1", "unready")
+            .port(Some("http"), spare.port())
+            .endpoint("127.0.0.1", Some(false))
+            .to_yaml(),
         // No EndpointSlice at all.
-        service("empty", &[(Some("http"), 80, "http")]),
+        ServiceYaml::new("empty").port(Some("http"), 80, Some("http")).to_yaml(),
     ];
-    let spec = format!(
-        "{}{}",
-        default_backend(&to("spare")),
-        rules(&[rule(
+    let ingress = IngressYaml::new("errors")
+        .default_backend(service_backend("spare", 80))
+        .rule(
             Some("errors.example"),
-            &[
-                ("Prefix", "/ok", &to("ok")),
-                ("Prefix", "/slow", &to("slow")),
-                ("Prefix", "/refused", &to("refused")),
-                ("Prefix", "/unready", &to("unready")),
-                ("Prefix", "/empty", &to("empty")),
-                ("Prefix", "/missing-service", &to("missing")),
-                ("Prefix", "/missing-port", &to_port("ok", 81)),
-                ("Prefix", "/resource", &to_resource("StorageBucket", "static-assets")),
+            [
+                path("Prefix", "/ok", service_backend("ok", 80)),
+                path("Prefix", "/slow", service_backend("slow", 80)),
+                path("Prefix", "/refused", service_backend("refused", 80)),
+                path("Prefix", "/unready", service_backend("unready", 80)),
+                path("Prefix", "/empty", service_backend("empty", 80)),
+                path("Prefix", "/missing-service", service_backend("missing", 80)),
+                path("Prefix", "/missing-port", service_backend("ok", 81)),
+                path(
+                    "Prefix",
+                    "/resource",
+                    resource_backend("StorageBucket", "static-assets"),
+                ),
             ],
-        )])
-    );
-    let dir = Dir::new(&[
-        ("class.yaml", CLASS),
+        );
+    let dir = ManifestDir::with_files(&[
+        ("class.yaml", &our_default_class()),
         ("services.yaml", &documents(&docs)),
-        ("errors.yaml", &ingress("errors", &spec)),
+        ("errors.yaml", &ingress.to_yaml()),
     ]);
     let gateway = Gateway::start(dir.path(), &["--upstream-timeout-ms", "500"]).await;
 
@@ -202,19 +207,19 @@ async fn b3_m9_502_503_and_504_answers_never_another_backend() {
 async fn connect_timeout_answers_502_within_its_bound() {
     let stalled = Stalled::start().await;
     let docs = [
-        service("stalled", &[(Some("http"), 80, "http")]),
-        slice(
-            "stalled-1",
-            "stalled",
-            &[(Some("http"), stalled.port)],
-            &[("127.0.0.1", Some(true))],
-        ),
+        ServiceYaml::new("stalled")
+            .port(Some("http"), 80, Some("http"))
+            .to_yaml(),
+        EndpointSliceYaml::new("stalled-1", "stalled")
+            .port(Some("http"), stalled.port)
+            .endpoint("127.0.0.1", Some(true))
+            .to_yaml(),
     ];
-    let spec = rules(&[rule(None, &[("Prefix", "/", &to("stalled"))])]);
-    let dir = Dir::new(&[
-        ("class.yaml", CLASS),
+    let ingress = IngressYaml::new("stalled").rule(None, [path("Prefix", "/", service_backend("stalled", 80))]);
+    let dir = ManifestDir::with_files(&[
+        ("class.yaml", &our_default_class()),
         ("services.yaml", &documents(&docs)),
-        ("stalled.yaml", &ingress("stalled", &spec)),
+        ("stalled.yaml", &ingress.to_yaml()),
     ]);
     let flags = ["--connect-timeout-ms", "300", "--upstream-timeout-ms", "20000"];
     let gateway = Gateway::start(dir.path(), &flags).await;
@@ -232,11 +237,11 @@ async fn connect_timeout_answers_502_within_its_bound() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_client_that_never_finishes_its_headers_is_cut_off() {
     let any = Backend::start("any").await;
-    let spec = rules(&[rule(None, &[("Prefix", "/", &to("any"))])]);
-    let dir = Dir::new(&[
-        ("class.yaml", CLASS),
+    let ingress = IngressYaml::new("slowloris").rule(None, [path("Prefix", "/", service_backend("any", 80))]);
+    let dir = ManifestDir::with_files(&[
+        ("class.yaml", &our_default_class()),
         ("services.yaml", &services(&[&any])),
-        ("slowloris.yaml", &ingress("slowloris", &spec)),
+        ("slowloris.yaml", &ingress.to_yaml()),
     ]);
     let gateway = Gateway::start(dir.path(), &["--header-read-timeout-ms", "300"]).await;
 
@@ -268,11 +273,11 @@ async fn a_client_that_never_finishes_its_headers_is_cut_off() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn admin_health_readiness_metrics_and_routes() {
     let web = Backend::start("web").await;
-    let spec = rules(&[rule(Some("web.example"), &[("Prefix", "/", &to("web"))])]);
-    let dir = Dir::new(&[
-        ("class.yaml", CLASS),
+    let ingress = IngressYaml::new("web").rule(Some("web.example"), [path("Prefix", "/", service_backend("web", 80))]);
+    let dir = ManifestDir::with_files(&[
+        ("class.yaml", &our_default_class()),
         ("services.yaml", &services(&[&web])),
-        ("web.yaml", &ingress("web", &spec)),
+        ("web.yaml", &ingress.to_yaml()),
     ]);
     let gateway = Gateway::start(dir.path(), &[]).await;
 

@@ -5,14 +5,14 @@
 // Test code: answers are indexed and unwrapped, and a failure is a panic.
 #![allow(clippy::unwrap_used, clippy::indexing_slicing)]
 
-mod serve_support;
+mod support;
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
 use futures_util::{SinkExt as _, StreamExt as _};
-use serve_support::*;
+use support::*;
 use tokio::net::TcpStream;
 use tokio::task::JoinHandle;
 use tokio_tungstenite::tungstenite::Message;
@@ -25,7 +25,9 @@ const FAST_RELOAD: [&str; 2] = ["--reload-interval-ms", "50"];
 
 /// An Ingress routing `host` (Prefix /) to `service`.
 fn route(name: &str, host: &str, service: &str) -> String {
-    ingress(name, &rules(&[rule(Some(host), &[("Prefix", "/", &to(service))])]))
+    IngressYaml::new(name)
+        .rule(Some(host), [path("Prefix", "/", service_backend(service, 80))])
+        .to_yaml()
 }
 
 /// Waits until a request for `host` is answered by `backend`; every other
@@ -147,8 +149,8 @@ impl Drop for Load {
 async fn live_edit_moves_a_route_while_clients_send_and_no_request_fails() {
     let a = Backend::start("a").await;
     let b = Backend::start("b").await;
-    let dir = Dir::new(&[
-        ("class.yaml", CLASS),
+    let dir = ManifestDir::with_files(&[
+        ("class.yaml", &our_default_class()),
         ("services.yaml", &services(&[&a, &b])),
         ("live.yaml", &route("live", "live.example", "a")),
     ]);
@@ -158,7 +160,7 @@ async fn live_edit_moves_a_route_while_clients_send_and_no_request_fails() {
 
     let edits = ["b", "a", "b"];
     for service in edits {
-        dir.write("live.yaml", &route("live", "live.example", service));
+        dir.write("live.yaml", route("live", "live.example", service));
         until_served_by(&gateway, "live.example", service).await;
         load.answers(80).await;
     }
@@ -191,18 +193,20 @@ async fn live_edit_moves_a_route_while_clients_send_and_no_request_fails() {
 /// each: a table with many backends, as a real cluster has.
 fn many_backends(count: usize) -> String {
     let mut docs: Vec<String> = (0..count)
-        .map(|i| service(&format!("filler-{i}"), &[(Some("http"), 80, "http")]))
-        .collect();
-    let entries: Vec<String> = (0..count)
         .map(|i| {
-            rule(
-                Some(&format!("filler-{i}.example")),
-                &[("Prefix", "/", &to(&format!("filler-{i}")))],
-            )
+            ServiceYaml::new(&format!("filler-{i}"))
+                .port(Some("http"), 80, Some("http"))
+                .to_yaml()
         })
         .collect();
-    docs.push(ingress("filler", &rules(&entries)));
-    documents(&docs)
+    let filler = (0..count).fold(IngressYaml::new("filler"), |ingress, i| {
+        ingress.rule(
+            Some(&format!("filler-{i}.example")),
+            [path("Prefix", "/", service_backend(&format!("filler-{i}"), 80))],
+        )
+    });
+    docs.push(filler.to_yaml());
+    documents(docs)
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -215,8 +219,8 @@ async fn an_edit_that_adds_a_service_and_routes_to_it_fails_no_request() {
         let service = format!("gen-{k}");
         documents(&[service_of(&service, &[backend]), route("gen", "gen.example", &service)])
     };
-    let dir = Dir::new(&[
-        ("class.yaml", CLASS),
+    let dir = ManifestDir::with_files(&[
+        ("class.yaml", &our_default_class()),
         ("filler.yaml", &many_backends(200)),
         ("gen.yaml", &generation(0, &a)),
     ]);
@@ -227,7 +231,7 @@ async fn an_edit_that_adds_a_service_and_routes_to_it_fails_no_request() {
     let mut failures = Vec::new();
     for k in 1..=20 {
         let backend = if k % 2 == 1 { &b } else { &a };
-        dir.write("gen.yaml", &generation(k, backend));
+        dir.write("gen.yaml", generation(k, backend));
         failures.extend(until_served_by_noting(&gateway, "gen.example", &backend.name).await);
         load.answers(20).await;
     }
@@ -267,8 +271,8 @@ async fn websocket_echo_keeps_working_across_reloads() {
     let ws2 = Backend::start("ws2").await;
     let other_a = Backend::start("other-a").await;
     let other_b = Backend::start("other-b").await;
-    let dir = Dir::new(&[
-        ("class.yaml", CLASS),
+    let dir = ManifestDir::with_files(&[
+        ("class.yaml", &our_default_class()),
         ("services.yaml", &services(&[&ws, &ws2, &other_a, &other_b])),
         ("ws.yaml", &route("ws", "ws.example", "ws")),
         ("other.yaml", &route("other", "other.example", "other-a")),
@@ -280,14 +284,14 @@ async fn websocket_echo_keeps_working_across_reloads() {
 
     // A reload that changes an unrelated route.
     let version = gateway.routes().await["version"].as_u64().unwrap();
-    dir.write("other.yaml", &route("other", "other.example", "other-b"));
+    dir.write("other.yaml", route("other", "other.example", "other-b"));
     until_served_by(&gateway, "other.example", "other-b").await;
     assert!(gateway.routes().await["version"].as_u64().unwrap() > version);
     assert_eq!(echo(&mut socket, "after").await, "ws: after");
 
     // A reload that moves the WebSocket's own route: the open connection
     // stays with its backend, new ones go to the new one.
-    dir.write("ws.yaml", &route("ws", "ws.example", "ws2"));
+    dir.write("ws.yaml", route("ws", "ws.example", "ws2"));
     until_served_by(&gateway, "ws.example", "ws2").await;
     assert_eq!(echo(&mut socket, "still").await, "ws: still");
     let mut fresh = websocket(&gateway, "ws.example").await;
@@ -302,8 +306,8 @@ async fn websocket_echo_keeps_working_across_reloads() {
 async fn v8_an_edit_that_makes_an_ingress_invalid_keeps_its_last_valid_version() {
     let a = Backend::start("a").await;
     let b = Backend::start("b").await;
-    let dir = Dir::new(&[
-        ("class.yaml", CLASS),
+    let dir = ManifestDir::with_files(&[
+        ("class.yaml", &our_default_class()),
         ("services.yaml", &services(&[&a, &b])),
         ("shop.yaml", &route("shop", "shop.example", "a")),
         ("other.yaml", &route("other", "other.example", "a")),
@@ -312,7 +316,7 @@ async fn v8_an_edit_that_makes_an_ingress_invalid_keeps_its_last_valid_version()
     assert_eq!(get(gateway.addr, "shop.example", "/").await.seen().backend(), "a");
 
     // V2: an upper-case host. The whole new version is rejected...
-    dir.write("shop.yaml", &route("shop", "Shop.Example", "b"));
+    dir.write("shop.yaml", route("shop", "Shop.Example", "b"));
     let diagnostics = eventually("a V8 diagnostic", RELOAD, || async {
         let routes = gateway.routes().await;
         let diagnostics: Vec<String> = routes["diagnostics"]
@@ -342,12 +346,12 @@ async fn v8_an_edit_that_makes_an_ingress_invalid_keeps_its_last_valid_version()
     );
 
     // One bad object never affects another: other's edit is served.
-    dir.write("other.yaml", &route("other", "other.example", "b"));
+    dir.write("other.yaml", route("other", "other.example", "b"));
     until_served_by(&gateway, "other.example", "b").await;
     assert_eq!(get(gateway.addr, "shop.example", "/").await.seen().backend(), "a");
 
     // Valid again: the new version replaces the kept one.
-    dir.write("shop.yaml", &route("shop", "shop.example", "b"));
+    dir.write("shop.yaml", route("shop", "shop.example", "b"));
     until_served_by(&gateway, "shop.example", "b").await;
     let routes = gateway.routes().await;
     assert_eq!(routes["diagnostics"].as_array().unwrap().len(), 0, "{routes:#}");
@@ -357,8 +361,8 @@ async fn v8_an_edit_that_makes_an_ingress_invalid_keeps_its_last_valid_version()
 async fn a_file_that_no_longer_parses_keeps_the_last_good_table() {
     let a = Backend::start("a").await;
     let b = Backend::start("b").await;
-    let dir = Dir::new(&[
-        ("class.yaml", CLASS),
+    let dir = ManifestDir::with_files(&[
+        ("class.yaml", &our_default_class()),
         ("services.yaml", &services(&[&a, &b])),
         ("shop.yaml", &route("shop", "shop.example", "a")),
     ]);
@@ -377,7 +381,7 @@ async fn a_file_that_no_longer_parses_keeps_the_last_good_table() {
     assert_eq!(gateway.routes().await["version"].as_u64().unwrap(), version);
     assert_eq!(gateway.admin_get("/readyz").await.status, 200);
 
-    dir.write("shop.yaml", &route("shop", "shop.example", "b"));
+    dir.write("shop.yaml", route("shop", "shop.example", "b"));
     until_served_by(&gateway, "shop.example", "b").await;
 }
 
@@ -385,8 +389,8 @@ async fn a_file_that_no_longer_parses_keeps_the_last_good_table() {
 async fn a_file_that_never_parsed_does_not_block_later_edits() {
     let a = Backend::start("a").await;
     let b = Backend::start("b").await;
-    let dir = Dir::new(&[
-        ("class.yaml", CLASS),
+    let dir = ManifestDir::with_files(&[
+        ("class.yaml", &our_default_class()),
         ("services.yaml", &services(&[&a, &b])),
         // Not a Kubernetes object (a Helm values file, say): a parse error
         // from the start, and never edited.
@@ -398,7 +402,7 @@ async fn a_file_that_never_parsed_does_not_block_later_edits() {
     assert_eq!(get(gateway.addr, "live.example", "/").await.seen().backend(), "a");
 
     // An edit of a valid file is served, as it would be at a restart.
-    dir.write("live.yaml", &route("live", "live.example", "b"));
+    dir.write("live.yaml", route("live", "live.example", "b"));
     until_served_by(&gateway, "live.example", "b").await;
 }
 
@@ -408,8 +412,11 @@ async fn an_edit_that_keeps_the_size_and_modification_time_is_picked_up() {
     let b = Backend::start("b").await;
     // Reproducible builds and archives give every file one fixed time.
     let fixed = std::time::UNIX_EPOCH + Duration::from_secs(1);
-    let dir = Dir::new(&[("class.yaml", CLASS), ("services.yaml", &services(&[&a, &b]))]);
-    dir.write_with_mtime("live.yaml", &route("live", "live.example", "a"), fixed);
+    let dir = ManifestDir::with_files(&[
+        ("class.yaml", &our_default_class()),
+        ("services.yaml", &services(&[&a, &b])),
+    ]);
+    dir.write_with_mtime("live.yaml", route("live", "live.example", "a"), fixed);
     let gateway = Gateway::start(dir.path(), &FAST_RELOAD).await;
     assert_eq!(get(gateway.addr, "live.example", "/").await.seen().backend(), "a");
 
@@ -423,8 +430,8 @@ async fn an_edit_that_keeps_the_size_and_modification_time_is_picked_up() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn removing_an_ingress_file_removes_its_routes() {
     let a = Backend::start("a").await;
-    let dir = Dir::new(&[
-        ("class.yaml", CLASS),
+    let dir = ManifestDir::with_files(&[
+        ("class.yaml", &our_default_class()),
         ("services.yaml", &services(&[&a])),
         ("gone.yaml", &route("gone", "gone.example", "a")),
         ("kept.yaml", &route("kept", "kept.example", "a")),
@@ -444,8 +451,8 @@ async fn removing_an_ingress_file_removes_its_routes() {
 async fn b2_an_endpoint_change_moves_traffic_without_a_new_route_table() {
     let a = Backend::start("a").await;
     let c = Backend::start("c").await;
-    let dir = Dir::new(&[
-        ("class.yaml", CLASS),
+    let dir = ManifestDir::with_files(&[
+        ("class.yaml", &our_default_class()),
         ("endpoints.yaml", &service_of("svc", &[&a])),
         ("svc.yaml", &route("svc", "svc.example", "svc")),
     ]);
@@ -454,7 +461,7 @@ async fn b2_an_endpoint_change_moves_traffic_without_a_new_route_table() {
     let version = gateway.routes().await["version"].as_u64().unwrap();
 
     // The pod moved: same Service, another endpoint.
-    dir.write("endpoints.yaml", &service_of("svc", &[&c]));
+    dir.write("endpoints.yaml", service_of("svc", &[&c]));
     until_served_by(&gateway, "svc.example", "c").await;
     let routes = gateway.routes().await;
     assert_eq!(routes["version"].as_u64().unwrap(), version, "{routes:#}");
@@ -471,7 +478,10 @@ async fn a_configmap_volume_update_is_picked_up() {
 
     let a = Backend::start("a").await;
     let b = Backend::start("b").await;
-    let dir = Dir::new(&[("class.yaml", CLASS), ("services.yaml", &services(&[&a, &b]))]);
+    let dir = ManifestDir::with_files(&[
+        ("class.yaml", &our_default_class()),
+        ("services.yaml", &services(&[&a, &b])),
+    ]);
     // The kubelet's layout: live.yaml -> ..data/live.yaml, ..data -> ..v1.
     let root = dir.path();
     std::fs::create_dir(root.join("..v1")).unwrap();

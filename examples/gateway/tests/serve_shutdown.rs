@@ -3,20 +3,20 @@
 // Test code: answers are indexed and unwrapped, and a failure is a panic.
 #![allow(clippy::unwrap_used, clippy::indexing_slicing)]
 
-mod serve_support;
+mod support;
 
 use std::net::SocketAddr;
 use std::time::{Duration, Instant};
 
-use serve_support::*;
+use support::*;
 use tokio::net::TcpStream;
 
-fn slow_site(slow: &Backend) -> Dir {
-    let spec = rules(&[rule(None, &[("Prefix", "/", &to("slow"))])]);
-    Dir::new(&[
-        ("class.yaml", CLASS),
+fn slow_site(slow: &Backend) -> ManifestDir {
+    let ingress = IngressYaml::new("slow").rule(None, [path("Prefix", "/", service_backend("slow", 80))]);
+    ManifestDir::with_files(&[
+        ("class.yaml", &our_default_class()),
         ("services.yaml", &service_of("slow", &[slow])),
-        ("slow.yaml", &ingress("slow", &spec)),
+        ("slow.yaml", &ingress.to_yaml()),
     ])
 }
 

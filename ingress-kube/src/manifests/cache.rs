@@ -36,21 +36,19 @@ use super::walk::read_error;
 /// ```
 /// use ingress_kube::{ManifestCache, Manifests};
 ///
-/// let dir = std::env::temp_dir().join(format!("ingress-kube-cache-doc-{}", std::process::id()));
-/// std::fs::create_dir_all(&dir).unwrap();
+/// let dir = tempfile::tempdir().unwrap();
 /// let service = |name: &str| format!("apiVersion: v1\nkind: Service\nmetadata: {{ name: {name} }}\n");
-/// std::fs::write(dir.join("a.yaml"), service("a")).unwrap();
-/// std::fs::write(dir.join("b.yaml"), service("b")).unwrap();
+/// std::fs::write(dir.path().join("a.yaml"), service("a")).unwrap();
+/// std::fs::write(dir.path().join("b.yaml"), service("b")).unwrap();
 ///
 /// let mut cache = ManifestCache::new();
-/// let first = Manifests::load_cached(&dir, &mut cache).unwrap();
+/// let first = Manifests::load_cached(dir.path(), &mut cache).unwrap();
 /// assert_eq!((first.services().len(), cache.last_load().parsed), (2, 2));
 ///
-/// std::fs::write(dir.join("b.yaml"), service("bb")).unwrap();
-/// let second = Manifests::load_cached(&dir, &mut cache).unwrap();
+/// std::fs::write(dir.path().join("b.yaml"), service("bb")).unwrap();
+/// let second = Manifests::load_cached(dir.path(), &mut cache).unwrap();
 /// assert_eq!(cache.last_load().parsed, 1);
 /// assert_eq!(second.services()[1].id().name, "bb");
-/// std::fs::remove_dir_all(&dir).unwrap();
 /// ```
 ///
 /// [`Manifests`]: crate::Manifests

@@ -124,14 +124,12 @@ impl Manifests {
     /// ```
     /// use ingress_kube::Manifests;
     ///
-    /// let dir = std::env::temp_dir().join(format!("ingress-kube-stamp-{}", std::process::id()));
-    /// std::fs::create_dir_all(&dir).unwrap();
-    /// let empty = Manifests::stamp(&dir);
-    /// std::fs::write(dir.join("notes.txt"), "not a manifest").unwrap();
-    /// assert_eq!(Manifests::stamp(&dir), empty);
-    /// std::fs::write(dir.join("app.yaml"), "kind: Service\n").unwrap();
-    /// assert_ne!(Manifests::stamp(&dir), empty);
-    /// std::fs::remove_dir_all(&dir).unwrap();
+    /// let dir = tempfile::tempdir().unwrap();
+    /// let empty = Manifests::stamp(dir.path());
+    /// std::fs::write(dir.path().join("notes.txt"), "not a manifest").unwrap();
+    /// assert_eq!(Manifests::stamp(dir.path()), empty);
+    /// std::fs::write(dir.path().join("app.yaml"), "kind: Service\n").unwrap();
+    /// assert_ne!(Manifests::stamp(dir.path()), empty);
     /// ```
     pub fn stamp(path: impl AsRef<Path>) -> u64 {
         let mut hasher = DefaultHasher::new();

@@ -2,54 +2,15 @@
 #![allow(dead_code, unreachable_pub)]
 
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicUsize, Ordering};
 
 use ingress_core::{HostHeader, HttpVersion, IngressSet, Outcome, RequestHead, RouteTable, TableOptions};
 use ingress_kube::{Format, ManifestError, Manifests};
+use ingress_test_support::{IngressYaml, ServiceYaml, service_backend};
 use k8s_openapi::api::networking::v1::{Ingress, IngressClass};
 
 /// `tests/fixtures/<sub>`.
 pub fn fixture(sub: &str) -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures").join(sub)
-}
-
-/// A fresh directory under the system's temporary directory, removed when
-/// dropped.
-pub struct TempDir(PathBuf);
-
-impl TempDir {
-    pub fn new(name: &str) -> Self {
-        static NEXT: AtomicUsize = AtomicUsize::new(0);
-        let unique = format!(
-            "ingress-kube-{}-{}-{name}",
-            std::process::id(),
-            NEXT.fetch_add(1, Ordering::Relaxed)
-        );
-        let path = std::env::temp_dir().join(unique);
-        std::fs::create_dir_all(&path).expect("a temporary directory");
-        Self(path)
-    }
-
-    pub fn path(&self) -> &Path {
-        &self.0
-    }
-
-    /// Writes `contents` to `relative` (creating its directories) and
-    /// returns the file's path.
-    pub fn write(&self, relative: &str, contents: impl AsRef<[u8]>) -> PathBuf {
-        let path = self.0.join(relative);
-        if let Some(parent) = path.parent() {
-            std::fs::create_dir_all(parent).expect("a directory");
-        }
-        std::fs::write(&path, contents).expect("a written file");
-        path
-    }
-}
-
-impl Drop for TempDir {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.0);
-    }
 }
 
 /// An Ingress from its JSON form.
@@ -79,15 +40,17 @@ pub fn compile(set: &IngressSet) -> RouteTable {
     set.compile(&TableOptions::default())
 }
 
-/// A Service `web` with port 80, as YAML.
-pub const SERVICE: &str = "apiVersion: v1\nkind: Service\nmetadata:\n  name: web\nspec:\n  ports:\n  - port: 80\n";
+/// A Service `web` with port 80, as YAML (seven lines: tests count them).
+pub fn web_service() -> String {
+    ServiceYaml::new("web").port(None, 80, None).to_yaml()
+}
 
 /// An Ingress `name` whose default backend is Service `web` port 80, as
-/// YAML.
+/// YAML (ten lines: tests count them).
 pub fn ingress_yaml(name: &str) -> String {
-    format!(
-        "apiVersion: networking.k8s.io/v1\nkind: Ingress\nmetadata:\n  name: {name}\nspec:\n  defaultBackend:\n    service:\n      name: web\n      port:\n        number: 80\n"
-    )
+    IngressYaml::new(name)
+        .default_backend(service_backend("web", 80))
+        .to_yaml()
 }
 
 /// The manifests of `text`, read as file `test.yaml`.

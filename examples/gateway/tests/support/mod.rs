@@ -1,7 +1,11 @@
-//! End to end with `ingress-gateway serve`: the real binary, real backends on
-//! loopback (127.0.0.1 only), manifests in a directory of their own per test,
-//! and clients that give up after [`STEP`]. Everything started here stops
-//! itself when dropped: the gateway process is killed, backend tasks end.
+//! What the gateway's integration tests share: the real `ingress-gateway`
+//! binary run once per command ([`binary`]: `check` and `route`) or kept
+//! running ([`gateway`]: `serve`), backends on loopback (127.0.0.1 only),
+//! clients that give up after [`STEP`], and the manifests of a test in a
+//! directory of its own ([`ManifestDir`], with the YAML builders of
+//! `ingress-test-support`). Everything started here stops itself when
+//! dropped: the gateway process is killed, backend tasks end, the
+//! directory is removed.
 // Helpers panic (with the gateway's logs) when a step fails: that is the test
 // failing. Each test binary uses a subset of them.
 #![allow(
@@ -15,6 +19,7 @@
 )]
 
 pub mod backend;
+pub mod binary;
 pub mod client;
 pub mod gateway;
 pub mod manifests;
@@ -23,9 +28,14 @@ use std::future::Future;
 use std::time::{Duration, Instant};
 
 pub use backend::{Backend, Stalled, closed_port};
+pub use binary::{route, route_one, run, samples, text};
 pub use client::{Answer, Conn, Pooled, Seen, get, request, send, try_get};
 pub use gateway::Gateway;
-pub use manifests::*;
+pub use ingress_test_support::{
+    EndpointSliceYaml, IngressClassYaml, IngressYaml, ManifestDir, ServiceYaml, documents, path, resource_backend,
+    service_backend,
+};
+pub use manifests::{CONTROLLER, our_default_class, service_of, services};
 
 /// The longest any single network step (connect, send, read an answer) may
 /// take before the test fails.
