@@ -34,13 +34,13 @@ fn arm_and_cancel(c: &mut Criterion) {
     group.bench_function("coarse", |b| {
         b.iter(|| {
             let mut sleep = pin!(coarse.sleep(black_box(FAR)));
-            black_box(sleep.as_mut().poll(&mut cx));
+            let _ = black_box(sleep.as_mut().poll(&mut cx));
         });
     });
     group.bench_function("tokio", |b| {
         b.iter(|| {
             let mut sleep = pin!(tokio::time::sleep(black_box(FAR)));
-            black_box(sleep.as_mut().poll(&mut cx));
+            let _ = black_box(sleep.as_mut().poll(&mut cx));
         });
     });
     group.finish();
@@ -50,7 +50,7 @@ fn arm_and_cancel(c: &mut Criterion) {
         b.iter(|| {
             let mut sleeps: Vec<Pin<Box<_>>> = (0..1000).map(|_| Box::pin(coarse.sleep(FAR))).collect();
             for sleep in &mut sleeps {
-                black_box(sleep.as_mut().poll(&mut cx));
+                let _ = black_box(sleep.as_mut().poll(&mut cx));
             }
             drop(sleeps);
         });
@@ -59,7 +59,7 @@ fn arm_and_cancel(c: &mut Criterion) {
         b.iter(|| {
             let mut sleeps: Vec<Pin<Box<_>>> = (0..1000).map(|_| Box::pin(tokio::time::sleep(FAR))).collect();
             for sleep in &mut sleeps {
-                black_box(sleep.as_mut().poll(&mut cx));
+                let _ = black_box(sleep.as_mut().poll(&mut cx));
             }
             drop(sleeps);
         });
@@ -72,13 +72,13 @@ fn arm_and_cancel(c: &mut Criterion) {
     group.bench_function("coarse", |b| {
         b.iter(|| {
             let timeout = pin!(coarse.timeout(FAR, std::future::ready(black_box(1))));
-            black_box(timeout.poll(&mut cx));
+            let _ = black_box(timeout.poll(&mut cx));
         });
     });
     group.bench_function("tokio", |b| {
         b.iter(|| {
             let timeout = pin!(tokio::time::timeout(FAR, std::future::ready(black_box(1))));
-            black_box(timeout.poll(&mut cx));
+            let _ = black_box(timeout.poll(&mut cx));
         });
     });
     group.finish();
