@@ -1,4 +1,12 @@
-//! Command-line arguments.
+//! Command-line arguments, as clap reads them.
+//!
+//! ```
+//! use clap::Parser as _;
+//! use ingress_gateway::cli::{Cli, Command};
+//!
+//! let cli = Cli::parse_from(["ingress-gateway", "check", "--manifests", "examples/manifests"]);
+//! assert!(matches!(cli.command, Command::Check(_)));
+//! ```
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -8,13 +16,15 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
 /// A gateway with Kubernetes Ingress semantics.
 #[derive(Debug, Parser)]
 #[command(name = "ingress-gateway", version, about)]
-pub(crate) struct Cli {
+pub struct Cli {
+    /// What to do.
     #[command(subcommand)]
-    pub(crate) command: Command,
+    pub command: Command,
 }
 
+/// What to do.
 #[derive(Debug, Subcommand)]
-pub(crate) enum Command {
+pub enum Command {
     /// Report rejected objects, conflicts, rules that can never match and
     /// Ingresses of other classes; exit 1 if any object was rejected or any
     /// file failed to parse.
@@ -36,84 +46,91 @@ pub(crate) enum Command {
 
 /// Where the manifests are and which Ingresses are ours.
 #[derive(Debug, Args)]
-pub(crate) struct Source {
+pub struct Source {
     /// A manifest file, or a directory read recursively (*.yaml, *.yml, *.json).
     #[arg(long, value_name = "PATH")]
-    pub(crate) manifests: PathBuf,
+    pub manifests: PathBuf,
     /// Our controller name: IngressClasses with this spec.controller are ours.
     #[arg(long, value_name = "NAME", default_value = ingress_kube::DEFAULT_CONTROLLER)]
-    pub(crate) controller: String,
+    pub controller: String,
     /// Also serve Ingresses that name no class (and no default class is set).
     #[arg(long)]
-    pub(crate) watch_without_class: bool,
+    pub watch_without_class: bool,
 }
 
+/// `check`: where the manifests are, and how to report.
 #[derive(Debug, Args)]
-pub(crate) struct CheckArgs {
+pub struct CheckArgs {
+    /// Where the manifests are and which Ingresses are ours.
     #[command(flatten)]
-    pub(crate) source: Source,
+    pub source: Source,
     /// Output format.
     #[arg(long, value_enum, default_value_t = Format::Text)]
-    pub(crate) format: Format,
+    pub format: Format,
 }
 
+/// How `check` reports.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub(crate) enum Format {
+pub enum Format {
     /// One line per finding.
     Text,
     /// One JSON document.
     Json,
 }
 
+/// `route`: where the manifests are, and which request to route.
 #[derive(Debug, Args)]
-pub(crate) struct RouteArgs {
+pub struct RouteArgs {
+    /// Where the manifests are and which Ingresses are ours.
     #[command(flatten)]
-    pub(crate) source: Source,
+    pub source: Source,
     /// The request's Host header; leave it out for a request without one
     /// (judged as HTTP/1.0).
     #[arg(long, requires = "target")]
-    pub(crate) host: Option<String>,
+    pub host: Option<String>,
     /// The request-target as sent on the request line: origin-form
     /// (`/path?query`), absolute-form (`http://host/path`) or `*`. Without
     /// it, requests are read from standard input, one JSON object per line:
     /// {"host": "hello.nginx.com", "target": "/path?q=1"}.
     #[arg(long)]
-    pub(crate) target: Option<String>,
+    pub target: Option<String>,
     /// The request method (for `*`, only OPTIONS is valid).
     #[arg(long, default_value = "GET")]
-    pub(crate) method: String,
+    pub method: String,
 }
 
+/// `serve`: where the manifests are, where to listen, and the timeouts.
 #[derive(Debug, Args)]
-pub(crate) struct ServeArgs {
+pub struct ServeArgs {
+    /// Where the manifests are and which Ingresses are ours.
     #[command(flatten)]
-    pub(crate) source: Source,
+    pub source: Source,
     /// Where to serve routed traffic (HTTP/1.1 and HTTP/2 cleartext).
     #[arg(long, value_name = "ADDR")]
-    pub(crate) listen: SocketAddr,
+    pub listen: SocketAddr,
     /// Where to serve /healthz, /readyz, /metrics and /routes.
     #[arg(long, value_name = "ADDR")]
-    pub(crate) admin_listen: Option<SocketAddr>,
+    pub admin_listen: Option<SocketAddr>,
     /// Worker threads (default: one per core). With 1, the gateway runs on
     /// a single-threaded runtime, which wakes tasks more cheaply.
     #[arg(long)]
-    pub(crate) workers: Option<usize>,
+    pub workers: Option<usize>,
     /// How often to look for changed manifest files.
     #[arg(long, default_value_t = 1000, value_name = "MS")]
-    pub(crate) reload_interval_ms: u64,
+    pub reload_interval_ms: u64,
     /// Longest wait for an upstream's response headers, then 504 (checked
     /// every 100 ms, so up to 100 ms later).
     #[arg(long, default_value_t = 30_000, value_name = "MS")]
-    pub(crate) upstream_timeout_ms: u64,
+    pub upstream_timeout_ms: u64,
     /// Longest wait to connect to an upstream, then 502.
     #[arg(long, default_value_t = 5_000, value_name = "MS")]
-    pub(crate) connect_timeout_ms: u64,
+    pub connect_timeout_ms: u64,
     /// Longest wait for a client's request headers, also for the first bytes
     /// of a new connection and between keep-alive requests (checked every
     /// 100 ms).
     #[arg(long, default_value_t = 10_000, value_name = "MS")]
-    pub(crate) header_read_timeout_ms: u64,
+    pub header_read_timeout_ms: u64,
     /// Longest wait for requests in flight at shutdown.
     #[arg(long, default_value_t = 10_000, value_name = "MS")]
-    pub(crate) shutdown_timeout_ms: u64,
+    pub shutdown_timeout_ms: u64,
 }

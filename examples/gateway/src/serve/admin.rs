@@ -12,13 +12,30 @@ use hyper::body::Incoming;
 use ingress_core::Matched;
 use serde_json::json;
 
-use super::state::Gateway;
-use super::upstreams::Target;
+use hyper_util::rt::TokioIo;
+use tokio::net::TcpListener;
 
-pub(crate) async fn answer(
-    gateway: Arc<Gateway>,
-    request: Request<Incoming>,
-) -> Result<Response<Full<Bytes>>, Infallible> {
+use super::accept::{self, Backoff};
+use super::endpoints::Target;
+use super::state::Gateway;
+
+/// Serves the admin endpoints until the process ends.
+pub(crate) async fn serve(gateway: Arc<Gateway>, mut listener: TcpListener) {
+    let mut backoff = Backoff::default();
+    loop {
+        let (stream, _) = accept::next(&mut listener, &mut backoff, "admin").await;
+        let gateway = Arc::clone(&gateway);
+        tokio::spawn(async move {
+            let service = hyper::service::service_fn(move |request| answer(Arc::clone(&gateway), request));
+            let _ = hyper::server::conn::http1::Builder::new()
+                .serve_connection(TokioIo::new(stream), service)
+                .await;
+        });
+    }
+}
+
+/// The answer to one admin request.
+async fn answer(gateway: Arc<Gateway>, request: Request<Incoming>) -> Result<Response<Full<Bytes>>, Infallible> {
     let (status, content_type, body) = match request.uri().path() {
         "/healthz" => (StatusCode::OK, "text/plain", "ok\n".to_owned()),
         "/readyz" if gateway.ready.load(Ordering::Acquire) => (StatusCode::OK, "text/plain", "ready\n".to_owned()),

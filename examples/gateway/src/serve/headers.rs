@@ -2,6 +2,8 @@
 
 use http::header::{self, HeaderMap, HeaderName, HeaderValue};
 
+use crate::upstream::h1::list_tokens;
+
 /// Hop-by-hop headers (RFC 9110 section 7.6.1, and the older
 /// `Proxy-Connection` and proxy authentication fields): meaningful for one
 /// connection only, never forwarded. `Trailer` is not one: it announces the
@@ -49,15 +51,6 @@ fn hop_by_hop_bit(name: &HeaderName) -> u32 {
 pub(crate) fn is_upgrade(headers: &HeaderMap) -> bool {
     headers.contains_key(header::UPGRADE)
         && field_tokens(headers, &header::CONNECTION).any(|token| token.eq_ignore_ascii_case(b"upgrade"))
-}
-
-/// The elements of a comma-separated list value, trimmed, empty ones
-/// skipped.
-pub(crate) fn list_tokens(value: &[u8]) -> impl Iterator<Item = &[u8]> {
-    value
-        .split(|&byte| byte == b',')
-        .map(<[u8]>::trim_ascii)
-        .filter(|token| !token.is_empty())
 }
 
 /// The list elements of every `name` field (values that are not text are

@@ -4,20 +4,22 @@
 //! ingress-core table, behind the ingress-tower layer) and endpoints (ready
 //! addresses per backend), each swapped on its own (B2). Every request is
 //! routed by the layer, then forwarded by [`proxy`] to a ready endpoint of
-//! its backend, round robin.
+//! its backend, round robin, over the connections of [`crate::upstream`].
 
+mod accept;
 mod admin;
-mod h1;
+mod endpoints;
 mod headers;
-mod listener;
 mod metrics;
-mod pool;
 mod proxy;
 mod reload;
+mod server;
+mod sniff;
 mod state;
-mod timer;
 mod tunnel;
-mod upstreams;
+mod welcome;
+
+pub(crate) use welcome::welcome;
 
 use std::process::ExitCode;
 use std::sync::Arc;
@@ -28,6 +30,7 @@ use ingress_kube::ClassSelector;
 use tokio::net::TcpListener;
 
 use crate::cli::ServeArgs;
+use crate::upstream::EXPIRY_INTERVAL;
 use state::{Gateway, Settings};
 
 pub(crate) fn run(args: &ServeArgs) -> anyhow::Result<ExitCode> {
@@ -78,7 +81,7 @@ async fn serve(args: &ServeArgs) -> anyhow::Result<()> {
             .await
             .with_context(|| format!("cannot listen on {admin}"))?;
         announce("admin on", &admin)?;
-        tokio::spawn(listener::serve_admin(Arc::clone(&gateway), admin));
+        tokio::spawn(admin::serve(Arc::clone(&gateway), admin));
     }
     let interval = Duration::from_millis(args.reload_interval_ms);
     let watched = Arc::clone(&gateway);
@@ -93,39 +96,13 @@ async fn serve(args: &ServeArgs) -> anyhow::Result<()> {
         .name("idle-expiry".to_owned())
         .spawn(move || {
             loop {
-                std::thread::sleep(pool::EXPIRY_INTERVAL);
-                pool::expire_idle(expiring.endpoints.load().iter());
+                std::thread::sleep(EXPIRY_INTERVAL);
+                expiring.pool.expire_idle(expiring.endpoints.load().iter());
             }
         })
         .context("cannot start the idle-expiry thread")?;
-    listener::serve(gateway, listener, shutdown_signal()).await;
+    server::serve(gateway, listener, shutdown_signal()).await;
     Ok(())
-}
-
-/// The seed scenario's stand-in for nginx: every request gets a copy of the
-/// nginx welcome page. Not a gateway feature; a demo aid.
-pub(crate) fn welcome(listen: std::net::SocketAddr) -> anyhow::Result<ExitCode> {
-    const PAGE: &str = "<!DOCTYPE html>\n<html>\n<head><title>Welcome to nginx!</title></head>\n<body>\n<h1>Welcome to nginx!</h1>\n<p>This is ingress-gateway's stand-in for nginx, serving the seed scenario where nginx is not installed.</p>\n</body>\n</html>\n";
-    let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
-    runtime.block_on(async {
-        let listener = TcpListener::bind(listen).await?;
-        loop {
-            let (stream, _) = listener.accept().await?;
-            tokio::spawn(async move {
-                let service = hyper::service::service_fn(|_request| async {
-                    let mut response =
-                        http::Response::new(http_body_util::Full::new(bytes::Bytes::from_static(PAGE.as_bytes())));
-                    response
-                        .headers_mut()
-                        .insert(http::header::CONTENT_TYPE, http::HeaderValue::from_static("text/html"));
-                    Ok::<_, std::convert::Infallible>(response)
-                });
-                let _ = hyper::server::conn::http1::Builder::new()
-                    .serve_connection(hyper_util::rt::TokioIo::new(stream), service)
-                    .await;
-            });
-        }
-    })
 }
 
 /// Prints where a listener is, on standard output, for scripts and tests

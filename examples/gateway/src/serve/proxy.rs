@@ -15,16 +15,15 @@ use hyper::body::{Body, Frame, Incoming, SizeHint};
 use ingress_core::Route;
 use tower::Service;
 
-use super::h1::Forwarded;
+use super::endpoints::Target;
 use super::headers::{is_upgrade, join_cookies, remove_hop_by_hop, say_trailers_taken};
-use super::pool::{Endpoint, Outbound, SendError, UpstreamBody};
-use super::state::Gateway;
+use super::state::{Gateway, TcpEndpoint};
 use super::tunnel::tunnel;
-use super::upstreams::Target;
+use crate::upstream::{self, Forwarded, Outbound, TcpConnect, UpstreamBody};
 
 /// The body of every answer: streamed from the upstream, or a short text.
 pub(crate) enum ProxyBody {
-    Upstream(UpstreamBody),
+    Upstream(UpstreamBody<TcpConnect>),
     Text(Option<Bytes>),
 }
 
@@ -146,7 +145,7 @@ impl Proxy {
     fn prepare(
         &self,
         mut request: Request<Incoming>,
-        endpoint: &Endpoint,
+        endpoint: &TcpEndpoint,
     ) -> (Outbound, Option<hyper::upgrade::OnUpgrade>) {
         let upgrade = is_upgrade(request.headers());
         let downstream_upgrade = upgrade.then(|| hyper::upgrade::on(&mut request));
@@ -186,37 +185,18 @@ impl Proxy {
 /// Sends the request to `endpoint` and streams the answer back.
 async fn exchange(
     gateway: &Gateway,
-    endpoint: &Arc<Endpoint>,
+    endpoint: &Arc<TcpEndpoint>,
     outbound: Outbound,
     downstream_upgrade: Option<hyper::upgrade::OnUpgrade>,
 ) -> Response<ProxyBody> {
-    let settings = &gateway.settings;
     let answer = gateway
         .timer
-        .timeout(
-            settings.upstream_timeout,
-            endpoint.send(outbound, settings.connect_timeout),
-        )
-        .await;
+        .timeout(gateway.settings.upstream_timeout, endpoint.send(outbound))
+        .await
+        .unwrap_or_else(|_| Err(upstream::Error::timeout()));
     let mut response = match answer {
-        Err(_) => {
-            return text(
-                StatusCode::GATEWAY_TIMEOUT,
-                "504 Gateway Timeout: the upstream did not answer in time\n",
-            );
-        }
-        Ok(Err(error @ SendError::Connect(_))) => {
-            tracing::debug!(endpoint = %endpoint.address(), %error, "connect failed");
-            return text(
-                StatusCode::BAD_GATEWAY,
-                "502 Bad Gateway: cannot connect to the upstream\n",
-            );
-        }
-        Ok(Err(error)) => {
-            tracing::debug!(endpoint = %endpoint.address(), %error, "upstream failed");
-            return text(StatusCode::BAD_GATEWAY, "502 Bad Gateway: the upstream failed\n");
-        }
-        Ok(Ok(response)) => response,
+        Ok(response) => response,
+        Err(error) => return failed(endpoint, &error),
     };
     // The body holds a switched connection exactly when the answer is 101.
     match (downstream_upgrade, response.body_mut().take_switched()) {
@@ -239,4 +219,24 @@ async fn exchange(
         }
     }
     response.map(ProxyBody::Upstream)
+}
+
+/// The answer for an exchange that failed: 504 when the upstream did not
+/// answer in time, 502 otherwise.
+fn failed(endpoint: &TcpEndpoint, error: &upstream::Error) -> Response<ProxyBody> {
+    if error.is_timeout() {
+        return text(
+            StatusCode::GATEWAY_TIMEOUT,
+            "504 Gateway Timeout: the upstream did not answer in time\n",
+        );
+    }
+    if error.is_connect() {
+        tracing::debug!(endpoint = %endpoint.address(), %error, "connect failed");
+        return text(
+            StatusCode::BAD_GATEWAY,
+            "502 Bad Gateway: cannot connect to the upstream\n",
+        );
+    }
+    tracing::debug!(endpoint = %endpoint.address(), %error, "upstream failed");
+    text(StatusCode::BAD_GATEWAY, "502 Bad Gateway: the upstream failed\n")
 }

@@ -9,8 +9,8 @@ use std::time::{Duration, Instant};
 use ingress_core::{Backend, IngressSet, Published, RouteTable, TableOptions};
 use ingress_kube::{ClassSelector, EndpointTable, Loaded, ManifestCache, Manifests};
 
+use super::endpoints::Upstreams;
 use super::state::Gateway;
-use super::upstreams::Upstreams;
 
 pub(crate) struct Reloader {
     path: PathBuf,
@@ -78,8 +78,11 @@ impl Reloader {
         for finding in endpoints.findings() {
             tracing::debug!(%finding, "endpoints");
         }
-        self.upstreams
-            .refresh(&endpoints, self.table.targets().iter().map(|target| target.backend()));
+        self.upstreams.refresh(
+            &gateway.pool,
+            &endpoints,
+            self.table.targets().iter().map(|target| target.backend()),
+        );
         gateway.endpoints.store(Arc::new(self.upstreams.endpoints()));
         let metrics = &gateway.metrics;
         self.upstreams.record(metrics);

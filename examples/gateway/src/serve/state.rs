@@ -7,10 +7,13 @@ use std::time::Duration;
 use arc_swap::ArcSwap;
 use ingress_core::SharedTable;
 
+use super::endpoints::Target;
 use super::metrics::Metrics;
-use super::pool::Endpoint;
-use super::timer::CoarseTimer;
-use super::upstreams::Target;
+use crate::timer::CoarseTimer;
+use crate::upstream::{Endpoint, Pool, TcpConnect};
+
+/// An upstream endpoint as the gateway reaches it: over TCP.
+pub(crate) type TcpEndpoint = Endpoint<TcpConnect>;
 
 /// Timeouts and limits.
 #[derive(Debug, Clone)]
@@ -38,7 +41,10 @@ pub(crate) struct Gateway {
     pub(crate) timer: CoarseTimer,
     /// Every endpoint the tables lead to, for the thread that closes idle
     /// upstream connections (each reload publishes a new list).
-    pub(crate) endpoints: ArcSwap<Vec<Arc<Endpoint>>>,
+    pub(crate) endpoints: ArcSwap<Vec<Arc<TcpEndpoint>>>,
+    /// How endpoints connect (within the connect timeout), and the clock
+    /// their idle connections expire by.
+    pub(crate) pool: Arc<Pool<TcpConnect>>,
 }
 
 impl Gateway {
@@ -47,9 +53,12 @@ impl Gateway {
             routes: SharedTable::default(),
             metrics: Metrics::new(),
             ready: AtomicBool::new(false),
-            settings,
             timer: CoarseTimer::new()?,
             endpoints: ArcSwap::default(),
+            pool: Pool::new(TcpConnect {
+                timeout: settings.connect_timeout,
+            }),
+            settings,
         }))
     }
 }

@@ -4,12 +4,13 @@
 use hyper::upgrade::OnUpgrade;
 use hyper_util::rt::TokioIo;
 use tokio::io::AsyncWriteExt as _;
+use tokio::net::TcpStream;
 
-use super::pool::Connection;
+use crate::upstream::Connection;
 
 /// Joins the client's side of a switch (once hyper has sent it the 101) to
 /// the upstream connection that answered 101.
-pub(crate) async fn tunnel(downstream: OnUpgrade, upstream: Connection) {
+pub(crate) async fn tunnel(downstream: OnUpgrade, upstream: Connection<TcpStream>) {
     let downstream = match downstream.await {
         Ok(downstream) => downstream,
         Err(error) => {

@@ -6,7 +6,21 @@
 //! arming and disarming one of its entries costs more than the rest of the
 //! request's bookkeeping. Here a deadline is a slot in a list, and a
 //! background thread wakes what is due every [`TICK`]: a timeout fires up to
-//! one tick late, never early.
+//! one tick late, never early. `benches/timer.rs` measures it against
+//! tokio's timer.
+//!
+//! ```
+//! use std::time::Duration;
+//! use ingress_gateway::timer::{CoarseTimer, Elapsed};
+//!
+//! # tokio::runtime::Builder::new_current_thread().build().unwrap().block_on(async {
+//! let timer = CoarseTimer::new()?;
+//! assert_eq!(timer.timeout(Duration::from_secs(5), async { 7 }).await, Ok(7));
+//! let never = std::future::pending::<()>();
+//! assert_eq!(timer.timeout(Duration::from_millis(1), never).await, Err(Elapsed));
+//! # Ok::<(), std::io::Error>(())
+//! # }).unwrap();
+//! ```
 
 use std::future::Future;
 use std::pin::Pin;
@@ -16,11 +30,11 @@ use std::task::{Context, Poll, Waker};
 use std::time::{Duration, Instant};
 
 /// How often due deadlines are looked for.
-pub(crate) const TICK: Duration = Duration::from_millis(100);
+pub const TICK: Duration = Duration::from_millis(100);
 
 /// A handle on the timer; clones share it.
 #[derive(Clone)]
-pub(crate) struct CoarseTimer {
+pub struct CoarseTimer {
     inner: Arc<Inner>,
 }
 
@@ -48,7 +62,7 @@ struct Entry {
 impl CoarseTimer {
     /// A timer, and the thread that ticks it (it ends once every handle
     /// and sleep is gone).
-    pub(crate) fn new() -> std::io::Result<Self> {
+    pub fn new() -> std::io::Result<Self> {
         let inner = Arc::new(Inner {
             start: Instant::now(),
             now: AtomicU64::new(0),
@@ -62,7 +76,7 @@ impl CoarseTimer {
     }
 
     /// A future that completes once `deadline` has passed (by up to a tick).
-    pub(crate) fn sleep_until(&self, deadline: Instant) -> CoarseSleep {
+    pub fn sleep_until(&self, deadline: Instant) -> CoarseSleep {
         // Rounded up: never early.
         let after = deadline.saturating_duration_since(self.inner.start);
         let due = after.as_nanos().div_ceil(TICK.as_nanos());
@@ -74,12 +88,13 @@ impl CoarseTimer {
         }
     }
 
-    pub(crate) fn sleep(&self, duration: Duration) -> CoarseSleep {
+    /// A future that completes once `duration` has passed (by up to a tick).
+    pub fn sleep(&self, duration: Duration) -> CoarseSleep {
         self.sleep_until(Instant::now() + duration)
     }
 
     /// `future`'s output, or `Err(Elapsed)` once `duration` has passed.
-    pub(crate) async fn timeout<F: Future>(&self, duration: Duration, future: F) -> Result<F::Output, Elapsed> {
+    pub async fn timeout<F: Future>(&self, duration: Duration, future: F) -> Result<F::Output, Elapsed> {
         let sleep = self.sleep(duration);
         let mut future = std::pin::pin!(future);
         let mut sleep = std::pin::pin!(sleep);
@@ -95,7 +110,7 @@ impl CoarseTimer {
 
 /// A timeout passed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) struct Elapsed;
+pub struct Elapsed;
 
 impl Inner {
     fn lock(&self) -> MutexGuard<'_, Slots> {
@@ -137,7 +152,8 @@ fn tick(inner: &Weak<Inner>) {
 }
 
 /// One deadline. Armed on its first poll; dropping it disarms it.
-pub(crate) struct CoarseSleep {
+#[must_use = "a sleep does nothing unless awaited"]
+pub struct CoarseSleep {
     inner: Arc<Inner>,
     due: u64,
     slot: Option<usize>,
@@ -239,6 +255,23 @@ impl hyper::rt::Timer for CoarseTimer {
 }
 
 impl hyper::rt::Sleep for CoarseSleep {}
+
+impl std::fmt::Debug for CoarseTimer {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("CoarseTimer")
+            .field("ticks", &self.inner.now.load(Ordering::Relaxed))
+            .finish_non_exhaustive()
+    }
+}
+
+impl std::fmt::Debug for CoarseSleep {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("CoarseSleep")
+            .field("due_tick", &self.due)
+            .field("armed", &self.slot.is_some())
+            .finish_non_exhaustive()
+    }
+}
 
 #[cfg(test)]
 mod tests {

@@ -18,7 +18,8 @@ use ingress_kube::{EndpointTable, NoEndpoints};
 use serde_json::{Value, json};
 
 use super::metrics::{BackendLabels, Metrics};
-use super::pool::Endpoint;
+use super::state::TcpEndpoint as Endpoint;
+use crate::upstream::{Pool, TcpConnect};
 
 /// Ready endpoints, or why there are none.
 type Resolution = Result<Arc<[Arc<Endpoint>]>, NoEndpoints>;
@@ -123,7 +124,13 @@ impl Upstreams {
     /// Gives every backend in `backends` its endpoints from `table`
     /// (creating the slots of new backends) and forgets the others; old
     /// routes keep the slots they hold.
-    pub(crate) fn refresh<'a>(&mut self, table: &EndpointTable, backends: impl IntoIterator<Item = &'a Backend>) {
+    /// New endpoints belong to `pool`.
+    pub(crate) fn refresh<'a>(
+        &mut self,
+        pool: &Arc<Pool<TcpConnect>>,
+        table: &EndpointTable,
+        backends: impl IntoIterator<Item = &'a Backend>,
+    ) {
         let mut slots = HashMap::with_capacity(self.slots.len());
         let mut endpoints_in_use = HashMap::with_capacity(self.endpoints.len());
         for backend in backends {
@@ -138,7 +145,7 @@ impl Upstreams {
                         let endpoint = endpoints_in_use.entry(address).or_insert_with(|| {
                             self.endpoints
                                 .get(&address)
-                                .map_or_else(|| Arc::new(Endpoint::new(address)), Arc::clone)
+                                .map_or_else(|| Arc::new(pool.endpoint(address)), Arc::clone)
                         });
                         Arc::clone(endpoint)
                     })
