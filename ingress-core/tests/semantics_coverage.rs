@@ -55,7 +55,9 @@ fn test_names(source: &str) -> Vec<String> {
     let mut names = Vec::new();
     for (index, line) in lines.iter().enumerate() {
         let trimmed = line.trim_start();
-        let signature = trimmed.strip_prefix("async fn ").or_else(|| trimmed.strip_prefix("fn "));
+        let signature = trimmed
+            .strip_prefix("async fn ")
+            .or_else(|| trimmed.strip_prefix("fn "));
         let Some(signature) = signature else { continue };
         let name: String = signature
             .chars()
@@ -145,9 +147,18 @@ fn rule_ids_are_read_from_list_items_only() {
     assert_eq!(
         rules(text),
         vec![
-            Rule { id: "O1".to_owned(), pending: false },
-            Rule { id: "V8".to_owned(), pending: false },
-            Rule { id: "T1".to_owned(), pending: true },
+            Rule {
+                id: "O1".to_owned(),
+                pending: false
+            },
+            Rule {
+                id: "V8".to_owned(),
+                pending: false
+            },
+            Rule {
+                id: "T1".to_owned(),
+                pending: true
+            },
         ]
     );
 }

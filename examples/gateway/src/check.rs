@@ -3,7 +3,7 @@
 use std::io::Write as _;
 use std::process::ExitCode;
 
-use ingress_core::{Diagnostic, DiagnosticKind};
+use ingress_core::table::{Diagnostic, DiagnosticKind};
 use ingress_kube::{ManifestError, Source};
 use serde_json::{Value, json};
 

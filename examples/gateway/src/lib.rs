@@ -67,3 +67,14 @@ impl std::error::Error for CommandError {
         self.0.source()
     }
 }
+
+// The repository's README (its quickstart compiles against the published
+// crates' API) and this package's manual are checked as doctests here, the
+// one library in the workspace that sees the whole repository.
+#[cfg(doctest)]
+#[doc = include_str!("../../../README.md")]
+struct RepositoryReadme;
+
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+struct GatewayReadme;

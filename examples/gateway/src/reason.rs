@@ -3,7 +3,10 @@
 
 use std::fmt::Write as _;
 
-use ingress_core::{DiagnosticKind, HostRule, Matched, NotFound, RequestHost, Route, RouteTable};
+use ingress_core::canonical::RequestHost;
+use ingress_core::table::{DiagnosticKind, Matched, NotFound};
+use ingress_core::validation::HostRule;
+use ingress_core::{Route, RouteTable};
 
 /// Why the host level was chosen (M1, H4).
 fn level(host: &RequestHost, level: &HostRule) -> String {

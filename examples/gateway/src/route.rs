@@ -9,7 +9,9 @@ use std::io::{BufRead as _, Write as _};
 use std::process::ExitCode;
 
 use http::{Method, Request, Uri, Version, header};
-use ingress_core::{Backend, Matched, Outcome, RouteTable, ServicePort};
+use ingress_core::table::Matched;
+use ingress_core::validation::ServicePort;
+use ingress_core::{Backend, Outcome, RouteTable};
 use serde::Deserialize;
 use serde_json::{Value, json};
 

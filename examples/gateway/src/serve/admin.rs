@@ -9,7 +9,7 @@ use http::header::{self, HeaderValue};
 use http::{Request, Response, StatusCode};
 use http_body_util::Full;
 use hyper::body::Incoming;
-use ingress_core::Matched;
+use ingress_core::table::Matched;
 use serde_json::json;
 
 use hyper_util::rt::TokioIo;

@@ -13,7 +13,8 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
 use arc_swap::ArcSwap;
-use ingress_core::{Backend, ServiceBackend};
+use ingress_core::Backend;
+use ingress_core::validation::ServiceBackend;
 use ingress_kube::{EndpointTable, NoEndpoints};
 use serde_json::{Value, json};
 

@@ -6,7 +6,8 @@ use std::sync::Arc;
 use std::sync::atomic::Ordering;
 use std::time::{Duration, Instant};
 
-use ingress_core::{Backend, IngressSet, Published, RouteTable, TableOptions};
+use ingress_core::shared::Published;
+use ingress_core::{Backend, IngressSet, RouteTable, TableOptions};
 use ingress_kube::{ClassSelector, EndpointTable, Loaded, ManifestCache, Manifests};
 
 use super::endpoints::Upstreams;

@@ -12,7 +12,7 @@ use std::time::Duration;
 use hyper::body::Incoming;
 use hyper::server::conn::{http1, http2};
 use hyper_util::rt::{TokioExecutor, TokioIo};
-use ingress_tower::IngressLayer;
+use ingress_tower::IngressRoutingLayer;
 use tokio::net::TcpListener;
 use tokio::sync::watch;
 use tower::{Layer as _, ServiceExt as _};
@@ -25,7 +25,7 @@ use super::state::Gateway;
 /// Serves the routed traffic until `shutdown` completes, then stops
 /// accepting and waits (boundedly) for the requests in flight.
 pub(crate) async fn serve(gateway: Arc<Gateway>, mut listener: TcpListener, shutdown: impl Future<Output = ()>) {
-    let layer = IngressLayer::new(gateway.routes.clone());
+    let layer = IngressRoutingLayer::new(gateway.routes.clone());
     let mut servers = Servers {
         http1: http1::Builder::new(),
         http2: http2::Builder::new(TokioExecutor::new()),
