@@ -20,9 +20,11 @@ pub fn read_document(text: &str) -> Result<Value, serde_saphyr::Error> {
     serde_saphyr::from_str_with_options(text, options())
 }
 
-/// A value written back as YAML in serde-saphyr's own block style.
+/// A value written back as YAML in serde-saphyr's own block style, each
+/// string on its key's line (no folded or literal block scalars).
 pub fn write_document(value: &Value) -> Option<String> {
-    serde_saphyr::to_string(value).ok()
+    let options = serde_saphyr::ser_options! { prefer_block_scalars: false };
+    serde_saphyr::to_string_with_options(value, options).ok()
 }
 
 /// The byte range of `piece` in `whole`, when `piece` is a slice of it.
