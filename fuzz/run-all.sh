@@ -1,11 +1,13 @@
 #!/usr/bin/env bash
-# Builds every fuzz target of ingress-core and runs each for a bounded time.
+# Builds every fuzz target (those `cargo fuzz list` names) and runs each for
+# a bounded time, with its dictionary fuzz/dict/<target>.dict when it has
+# one.
 #
 #   fuzz/run-all.sh [SECONDS]      # per target; default 30
 #
 # Needs cargo-fuzz (`cargo install cargo-fuzz --locked`). Works on stable
 # Rust through RUSTC_BOOTSTRAP=1, which cargo-fuzz needs for its -Z flags.
-# FUZZ_SANITIZER picks the sanitizer: `none` (default; ingress-core forbids
+# FUZZ_SANITIZER picks the sanitizer: `none` (default; the workspace forbids
 # unsafe code, and without ASan a run gets about four times the executions)
 # or `address`.
 #
@@ -46,9 +48,13 @@ log="$(mktemp)"
 trap 'rm -f "$log"' EXIT
 failed=()
 for target in "${targets[@]}"; do
-    echo "== fuzzing $target for ${seconds}s"
+    dict=()
+    if [ -f "fuzz/dict/$target.dict" ]; then
+        dict=(-dict="$PWD/fuzz/dict/$target.dict")
+    fi
+    echo "== fuzzing $target for ${seconds}s ${dict[*]}"
     cargo fuzz run -s "$sanitizer" "$target" -- \
-        -max_total_time="$seconds" -timeout=10 -seed="$seed" -print_final_stats=1 2>&1 | tee "$log"
+        -max_total_time="$seconds" -timeout=10 -seed="$seed" -print_final_stats=1 "${dict[@]}" 2>&1 | tee "$log"
     if [ "${PIPESTATUS[0]}" -eq 0 ]; then
         echo "== $target: ok"
     else

@@ -11,7 +11,8 @@
 #![no_main]
 
 use arbitrary::{Arbitrary, Unstructured};
-use ingress_core::{HostHeader, HostSources, HttpVersion, RequestError, RequestHost, canonicalize_host, select_host};
+use ingress_core::canonical::{HostSources, RequestError, RequestHost, canonicalize_host, select_host};
+use ingress_core::{HostHeader, HttpVersion};
 use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|data: &[u8]| {

@@ -11,7 +11,7 @@
 //! drops P4/P6 refusals, keeping encoded slashes only drops P6 refusals.
 #![no_main]
 
-use ingress_core::{PathOptions, RequestError, canonicalize_path};
+use ingress_core::canonical::{PathOptions, RequestError, canonicalize_path};
 use ingress_core_fuzz::options::{SHORT_MAX_PATH_LENGTH, path_options};
 use libfuzzer_sys::fuzz_target;
 

@@ -9,8 +9,9 @@
 //! refused requests are skipped. `route_request` must agree with `find`.
 #![no_main]
 
+use ingress_core::canonical::{RequestHost, canonicalize_path};
 use ingress_core::reference::ReferenceMatcher;
-use ingress_core::{HostHeader, HttpVersion, IngressSet, Outcome, RequestHead, RequestHost, canonicalize_path};
+use ingress_core::{HostHeader, HttpVersion, IngressSet, Outcome, RequestHead};
 use ingress_core_fuzz::small::{Scenario, as_reference};
 use libfuzzer_sys::fuzz_target;
 

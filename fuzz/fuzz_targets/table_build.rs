@@ -10,7 +10,9 @@
 
 use std::collections::BTreeMap;
 
-use ingress_core::{DiagnosticKind, IngressSet, Matched, validate};
+use ingress_core::IngressSet;
+use ingress_core::table::{DiagnosticKind, Matched};
+use ingress_core::validation::validate;
 use ingress_core_fuzz::objects::FreeObjects;
 use libfuzzer_sys::fuzz_target;
 

@@ -1,11 +1,14 @@
-//! Inputs for the fuzz targets of `ingress-core`, built with `arbitrary`.
+//! What the fuzz targets share: inputs built with `arbitrary`, and the
+//! reference YAML reader.
 //!
-//! The targets live in `fuzz_targets/`; this library holds what they share:
-//! table options ([`options`]), small colliding rule sets and requests for
-//! the differential target ([`small`]), and free-form Ingress objects for
-//! the table build target ([`objects`]). The contract the targets check is
-//! `shared/spec/ingress-semantics.md`, sections 3 and 4.
+//! The targets live in `fuzz_targets/`; this library holds table options
+//! ([`options`]), small colliding rule sets and requests for the
+//! differential target ([`small`]), free-form Ingress objects for the table
+//! build target ([`objects`]), and serde-saphyr as `ingress-kube` calls it
+//! for the manifest targets ([`yaml`]). The contract the `ingress-core`
+//! targets check is `ingress-core/SEMANTICS.md`, sections 3 and 4.
 
 pub mod objects;
 pub mod options;
 pub mod small;
+pub mod yaml;

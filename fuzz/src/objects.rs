@@ -6,10 +6,11 @@
 use std::time::{Duration, SystemTime};
 
 use arbitrary::{Arbitrary, Result, Unstructured};
-use ingress_core::{
-    HttpIngressPath, HttpIngressRuleValue, Ingress, IngressBackend, IngressRule, IngressServiceBackend, IngressSpec,
-    IngressTls, ServiceBackendPort, TypedLocalObjectReference,
+use ingress_core::objects::{
+    HttpIngressRuleValue, IngressRule, IngressServiceBackend, IngressSpec, IngressTls, ServiceBackendPort,
+    TypedLocalObjectReference,
 };
+use ingress_core::{HttpIngressPath, Ingress, IngressBackend};
 
 /// Most objects in one input.
 pub const MAX_OBJECTS: usize = 8;

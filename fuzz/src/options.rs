@@ -3,9 +3,9 @@
 //! `ImplementationSpecific` (M8) and fallthrough (M2).
 
 use arbitrary::Arbitrary;
-use ingress_core::{
-    DEFAULT_MAX_PATH_LENGTH, EncodedSlashes, ImplementationSpecific, PathOptions, PathProfile, TableOptions,
-};
+use ingress_core::TableOptions;
+use ingress_core::canonical::{DEFAULT_MAX_PATH_LENGTH, EncodedSlashes, PathOptions, PathProfile};
+use ingress_core::table::ImplementationSpecific;
 
 /// A small limit, so that P7 refusals happen on short inputs too.
 pub const SHORT_MAX_PATH_LENGTH: usize = 24;

@@ -13,11 +13,11 @@
 use std::time::{Duration, SystemTime};
 
 use arbitrary::{Arbitrary, Result, Unstructured};
+use ingress_core::canonical::{HostSources, RequestError, RequestHost, select_host};
+use ingress_core::objects::{HttpIngressRuleValue, IngressRule};
 use ingress_core::reference::ReferenceMatch;
-use ingress_core::{
-    Backend, HostHeader, HostSources, HttpIngressPath, HttpIngressRuleValue, HttpVersion, Ingress, IngressBackend,
-    IngressRule, RequestError, RequestHost, RouteTarget, select_host,
-};
+use ingress_core::table::RouteTarget;
+use ingress_core::{Backend, HostHeader, HttpIngressPath, HttpVersion, Ingress, IngressBackend};
 
 use crate::options::FuzzOptions;
 

@@ -134,6 +134,7 @@
 mod class;
 mod convert;
 mod endpoints;
+pub mod fuzzing;
 mod load;
 mod manifests;
 

@@ -47,10 +47,10 @@ mod error;
 mod findings;
 mod fingerprint;
 mod format;
-mod peek;
+pub(crate) mod peek;
 mod read;
 mod source;
-mod split;
+pub(crate) mod split;
 mod walk;
 
 use fingerprint::Fingerprint;

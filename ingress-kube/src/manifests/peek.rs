@@ -9,11 +9,16 @@
 
 /// `(apiVersion, kind)` when the document has exactly one line starting
 /// with `apiVersion:` and one starting with `kind:`, each with a plain or
-/// simply quoted value made of the characters API versions and kinds use.
+/// simply quoted value made of the characters API versions and kinds use,
+/// and no line may leave a quoted scalar or a flow collection open (a line
+/// below one that does could be its continuation, not a key).
 pub(crate) fn type_meta(text: &str) -> Option<(&str, &str)> {
     let mut api_version = None;
     let mut kind = None;
     for line in text.lines() {
+        if may_leave_open(line) {
+            return None;
+        }
         let (slot, rest) = if let Some(rest) = line.strip_prefix("apiVersion:") {
             (&mut api_version, rest)
         } else if let Some(rest) = line.strip_prefix("kind:") {
@@ -26,6 +31,20 @@ pub(crate) fn type_meta(text: &str) -> Option<(&str, &str)> {
         }
     }
     Some((api_version?, kind?))
+}
+
+/// Whether `line` may open a quoted scalar or a flow collection that goes on
+/// on the next line. A rough count that errs towards yes: any backslash, an
+/// odd number of either quote, or more brackets opened than closed, before
+/// a comment.
+fn may_leave_open(line: &str) -> bool {
+    let trimmed = line.trim_start_matches([' ', '\t']);
+    if trimmed.starts_with('#') {
+        return false;
+    }
+    let line = line.find(" #").and_then(|comment| line.get(..comment)).unwrap_or(line);
+    let count = |chars: &[char]| line.chars().filter(|c| chars.contains(c)).count();
+    line.contains('\\') || count(&['"']) % 2 == 1 || count(&['\'']) % 2 == 1 || count(&['[', '{']) > count(&[']', '}'])
 }
 
 /// Whether any line of the document (a List's items included) says
@@ -80,6 +99,25 @@ mod tests {
     }
 
     #[test]
+    fn continuation_lines_are_no_keys() {
+        // Found by the manifest_kind fuzz target: serde-saphyr reads these
+        // `kind:` lines as part of a flow sequence or a quoted scalar, so the
+        // document has no kind, yet the guess loaded it as a Service.
+        let cases = [
+            "apiVersion: v1\nx: [\nkind: Service\n]\n",
+            "apiVersion: v1\nx: \"a\nkind: Service\n\"\n",
+            "apiVersion: v1\nx: 'it''s\nkind: Service\n'\n",
+            "apiVersion: v1\nx: \"a\\\"\nkind: Service\n\"\n",
+            "apiVersion: v1\nx: {a: [1, # ]\nkind: Service\n]}\n",
+        ];
+        for text in cases {
+            assert_eq!(type_meta(text), None, "{text:?}");
+        }
+        let closed = "apiVersion: v1\nmetadata: {name: a, labels: {b: \"c\"}} # it's\nkind: Service\n";
+        assert_eq!(type_meta(closed), Some(("v1", "Service")));
+    }
+
+    #[test]
     fn secrets_are_recognised_anywhere() {
         assert!(may_hold_a_secret("apiVersion: v1\nkind: Secret\ndata: [\n"));
         assert!(may_hold_a_secret(
@@ -102,6 +140,7 @@ mod tests {
             "apiVersion: v1\nkind:\n  Service\n",
             "apiVersion: v1\nkinds: Service\n",
             "apiVersion: v1\n\"kind\": Service\n",
+            "{\napiVersion: v1,\nkind: Service\n}\n",
         ];
         for text in cases {
             assert_eq!(type_meta(text), None, "{text:?}");

@@ -35,7 +35,7 @@ pub(crate) fn yaml_documents(text: &str) -> Vec<Document<'_>> {
     let mut documents = Vec::new();
     let mut chunk = Chunk::at(0, 1);
     let mut offset = 0;
-    for (index, line) in text.split_inclusive('\n').enumerate() {
+    for (index, line) in lines(text).enumerate() {
         let number = index + 1;
         let bare = line.trim_end_matches(['\n', '\r']);
         if let Some(rest) = marker(bare, "---") {
@@ -57,6 +57,25 @@ pub(crate) fn yaml_documents(text: &str) -> Vec<Document<'_>> {
     }
     chunk.finish(text, text.len(), &mut documents);
     documents
+}
+
+/// The lines of `text`, each with its line break: YAML breaks lines at
+/// `\r\n`, `\n` and a lone `\r` alike.
+fn lines(text: &str) -> impl Iterator<Item = &str> {
+    let mut rest = text;
+    std::iter::from_fn(move || {
+        if rest.is_empty() {
+            return None;
+        }
+        let end = match rest.find(['\n', '\r']) {
+            Some(at) if rest.get(at..at + 2) == Some("\r\n") => at + 2,
+            Some(at) => at + 1,
+            None => rest.len(),
+        };
+        let (line, after) = rest.split_at(end);
+        rest = after;
+        Some(line)
+    })
 }
 
 /// The rest of `line` after `marker` when `line` is that document marker.
@@ -247,6 +266,17 @@ mod tests {
         let documents = yaml("a: 1\r\n---\r\nb: 2\r\n");
         assert_eq!(documents.len(), 2);
         assert_eq!(documents[1], (2, 2, Some(3), "---\r\nb: 2\r\n"));
+    }
+
+    #[test]
+    fn lone_carriage_returns_break_lines() {
+        // Found by the manifest_split fuzz target: serde-saphyr reads `\r` as
+        // a line break, so the comment ended there and a document was lost.
+        assert_eq!(yaml("# c\r(\n"), [(1, 1, Some(2), "# c\r(\n")]);
+        assert_eq!(
+            yaml("a: 1\r---\rb: 2\r"),
+            [(1, 1, Some(1), "a: 1\r"), (2, 2, Some(3), "---\rb: 2\r")]
+        );
     }
 
     #[test]
