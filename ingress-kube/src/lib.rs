@@ -25,6 +25,9 @@
 //! 5. [`EndpointTable`] resolves each Service backend through the
 //!    Services and EndpointSlices to its ready endpoint addresses, or says
 //!    why there are none (B1-B3), in a table swapped apart from the routes.
+//! 6. [`feed`] is the pipeline every program runs on: a source (manifest
+//!    files, and next the API server) in, the live route and endpoint
+//!    tables out, each swapped on its own, with readiness and status.
 //!
 //! ```
 //! use ingress_core::{HostHeader, HttpVersion, Outcome, RequestHead, TableOptions};
@@ -134,6 +137,7 @@
 mod class;
 mod convert;
 mod endpoints;
+pub mod feed;
 mod load;
 mod manifests;
 
