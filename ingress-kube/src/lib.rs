@@ -118,7 +118,8 @@
 //! `EndpointSlice`, `Secret`, `ObjectMeta`) are public on purpose: they are
 //! this crate's input. Its output is ingress-core's types. serde,
 //! serde_json and serde-saphyr are used inside only: a parse failure is a
-//! [`ManifestError`] with the parser's message as text. No public name of
+//! [`ManifestError`] with the parser's message as text; arc-swap is
+//! inside [`feed::SharedEndpoints`]. No public name of
 //! this crate is also one of ingress-core's or of k8s-openapi's, so all
 //! three can be imported side by side.
 //!
