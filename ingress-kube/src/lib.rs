@@ -25,6 +25,9 @@
 //! 5. [`EndpointTable`] resolves each Service backend through the
 //!    Services and EndpointSlices to its ready endpoint addresses, or says
 //!    why there are none (B1-B3), in a table swapped apart from the routes.
+//! 6. [`feed`] is the pipeline every program runs on: a source (manifest
+//!    files, and next the API server) in, the live route and endpoint
+//!    tables out, each swapped on its own, with readiness and status.
 //!
 //! ```
 //! use ingress_core::{HostHeader, HttpVersion, Outcome, RequestHead, TableOptions};
@@ -115,7 +118,8 @@
 //! `EndpointSlice`, `Secret`, `ObjectMeta`) are public on purpose: they are
 //! this crate's input. Its output is ingress-core's types. serde,
 //! serde_json and serde-saphyr are used inside only: a parse failure is a
-//! [`ManifestError`] with the parser's message as text. No public name of
+//! [`ManifestError`] with the parser's message as text; arc-swap is
+//! inside [`feed::SharedEndpoints`]. No public name of
 //! this crate is also one of ingress-core's or of k8s-openapi's, so all
 //! three can be imported side by side.
 //!
@@ -134,6 +138,7 @@
 mod class;
 mod convert;
 mod endpoints;
+pub mod feed;
 pub mod fuzzing;
 mod load;
 mod manifests;

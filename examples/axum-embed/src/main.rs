@@ -3,9 +3,9 @@
 //! The backends are in-process axum routers named like the Kubernetes
 //! Services the manifest routes to: `nginx-svc` answers "Welcome to nginx!",
 //! `api-svc` echoes the route record that `ingress-tower` put into the
-//! request. The manifest file is checked twice a second; an edit swaps the
-//! routing table live, and an invalid edit keeps the last good table and
-//! logs why.
+//! request. The manifest file is the source of ingress-kube's feed,
+//! checked twice a second; an edit swaps the routing table live, and an
+//! invalid edit keeps the last good table and logs why.
 //!
 //! Run it from the repository root:
 //!
@@ -34,7 +34,6 @@ use std::time::Duration;
 
 use anyhow::Context as _;
 use axum::Router;
-use ingress_core::SharedTable;
 use ingress_tower::{Dispatch, IngressRoutingLayer};
 use tower::Layer as _;
 
@@ -77,9 +76,7 @@ async fn main() -> anyhow::Result<()> {
         .init();
     let args = args()?;
 
-    let mut routes = reload::Routes::new(args.manifests.clone());
-    let table = SharedTable::new(routes.load().context("the first load of the manifests failed")?);
-    tokio::spawn(routes.watch(table.clone(), args.poll));
+    let table = reload::start(args.manifests, args.poll).context("the first load of the manifests failed")?;
 
     // One in-process service per Kubernetes Service name; the Ingress layer
     // in front routes by the manifest. An axum Router with nothing but a

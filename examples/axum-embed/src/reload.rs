@@ -1,78 +1,58 @@
-//! Manifest file in, routing table out, again whenever the file changes.
+//! The manifest file as the source of ingress-kube's feed: routes lead to
+//! Service names, swapped live whenever the file changes.
 
 use std::path::PathBuf;
-use std::time::{Duration, SystemTime};
+use std::time::Duration;
 
-use ingress_core::shared::Published;
-use ingress_core::{Backend, IngressSet, RouteTable, SharedTable, TableOptions};
-use ingress_kube::{ClassSelector, Loaded, Manifests};
+use anyhow::Context as _;
+use ingress_core::{Backend, SharedTable};
+use ingress_kube::ClassSelector;
+use ingress_kube::feed::{Feed, FileSource, FilesLoaded, Publish as _, ReloadError, Tables, Update};
 
-/// The manifest file and the objects loaded from it so far.
-pub(crate) struct Routes {
-    path: PathBuf,
-    /// Keeps the last valid version of each Ingress across reloads (V8).
-    set: IngressSet,
-    /// What the file looked like at the last load: modification time and
-    /// length, so that an edit is noticed without reading the file.
-    seen: Option<(SystemTime, u64)>,
-}
-
-impl Routes {
-    pub(crate) fn new(path: PathBuf) -> Self {
-        Self {
-            path,
-            set: IngressSet::new(),
-            seen: None,
-        }
-    }
-
-    fn stamp(&self) -> Option<(SystemTime, u64)> {
-        let metadata = std::fs::metadata(&self.path).ok()?;
-        Some((metadata.modified().ok()?, metadata.len()))
-    }
-
-    /// Reads the file and compiles a table of Service names. A file that
-    /// cannot be read, or a document that does not parse, changes nothing:
-    /// the error is returned and the last good table stays. Invalid objects
-    /// keep their last valid version (V8) and are logged.
-    pub(crate) fn load(&mut self) -> anyhow::Result<RouteTable<String>> {
-        self.seen = self.stamp();
-        let manifests = Manifests::load(&self.path)?;
-        if let Some(error) = manifests.errors().first() {
-            anyhow::bail!("{error}");
-        }
-        let loaded = Loaded::new(manifests, &ClassSelector::default());
-        for ignored in loaded.ignored() {
+/// Loads the manifest file, then checks it every `poll` on a thread of its
+/// own and publishes each change into the returned table. The first load
+/// must parse completely; later, a file that does not parse changes
+/// nothing (the last good table stays), and invalid objects keep their
+/// last valid version (V8).
+pub(crate) fn start(path: PathBuf, poll: Duration) -> anyhow::Result<SharedTable<String>> {
+    let mut tables = Tables::new(service_name);
+    let routes = tables.routes().clone();
+    let publisher = move |update: &Update<'_>| {
+        for ignored in update.ignored {
             tracing::info!(%ignored, "not ours");
         }
-        self.set.sync(loaded.ingresses());
-        let table = self.set.compile_with(&TableOptions::default(), service_name);
-        for diagnostic in table.report().diagnostics() {
-            tracing::warn!(%diagnostic, "manifest problem");
+        if update.routes_changed {
+            for diagnostic in update.routes.report().diagnostics() {
+                tracing::warn!(%diagnostic, "manifest problem");
+            }
         }
-        Ok(table)
+        tables.publish(update);
+        let version = tables.routes().version();
+        if update.first {
+            tracing::info!(version, routes = update.routes.len(), "routes loaded");
+        } else if update.routes_changed {
+            tracing::info!(version, routes = update.routes.len(), "routes reloaded");
+        } else {
+            tracing::info!(version, "manifest changed, routes did not");
+        }
+    };
+    let mut feed = Feed::new(ClassSelector::default(), publisher);
+    let mut files = FileSource::new(path, poll);
+    let loaded = files.load(&mut feed)?;
+    if let Some(error) = loaded.manifests.errors().first() {
+        anyhow::bail!("{error}");
     }
+    std::thread::Builder::new()
+        .name("reload".to_owned())
+        .spawn(move || files.watch(feed, report))
+        .context("cannot start the reload thread")?;
+    Ok(routes)
+}
 
-    /// Checks the file every `poll` and publishes a new table after each
-    /// change.
-    pub(crate) async fn watch(mut self, table: SharedTable<String>, poll: Duration) {
-        let mut interval = tokio::time::interval(poll);
-        loop {
-            interval.tick().await;
-            if self.stamp() == self.seen {
-                continue;
-            }
-            match self.load() {
-                Ok(new) => {
-                    let routes = new.len();
-                    match table.publish(new) {
-                        Published::New { version } => tracing::info!(version, routes, "routes reloaded"),
-                        Published::Unchanged { version } => tracing::info!(version, "manifest changed, routes did not"),
-                    }
-                }
-                Err(error) => tracing::error!(%error, "manifest not loaded; the last good routes stay"),
-            }
-        }
+/// Logs a load the feed refused: the last good table stays.
+fn report(result: Result<FilesLoaded, ReloadError>) {
+    if let Err(error) = result {
+        tracing::error!(%error, "manifest not loaded; the last good routes stay");
     }
 }
 

@@ -71,6 +71,7 @@ use k8s_openapi::api::discovery::v1::EndpointSlice;
 pub use finding::{EndpointFinding, EndpointProblem};
 pub use reason::NoEndpoints;
 
+use crate::feed::Listed;
 use crate::manifests::Manifests;
 
 /// The label by which an EndpointSlice names its Service (in the slice's
@@ -156,6 +157,15 @@ impl EndpointTable {
         build::build(
             services.into_iter().map(|service| (service, None)),
             slices.into_iter().map(|slice| (slice, None)),
+        )
+    }
+
+    /// The table of objects as a feed holds them, with their sources when
+    /// they came from files.
+    pub(crate) fn from_listed(services: &[Listed<Service>], slices: &[Listed<EndpointSlice>]) -> Self {
+        build::build(
+            services.iter().map(|(service, source)| (&**service, source.as_ref())),
+            slices.iter().map(|(slice, source)| (&**slice, source.as_ref())),
         )
     }
 

@@ -342,6 +342,11 @@ impl Manifests {
         &self.errors
     }
 
+    /// The errors, taken.
+    pub(crate) fn take_errors(&mut self) -> Vec<ManifestError> {
+        std::mem::take(&mut self.errors)
+    }
+
     /// Number of files read (or given as text), readable or not.
     pub fn files(&self) -> usize {
         self.files

@@ -1,8 +1,9 @@
 //! The admin listener: health, readiness, metrics, the live table.
 
+use std::collections::BTreeMap;
 use std::convert::Infallible;
 use std::sync::Arc;
-use std::sync::atomic::Ordering;
+use std::time::UNIX_EPOCH;
 
 use bytes::Bytes;
 use http::header::{self, HeaderValue};
@@ -10,6 +11,7 @@ use http::{Request, Response, StatusCode};
 use http_body_util::Full;
 use hyper::body::Incoming;
 use ingress_core::table::Matched;
+use ingress_kube::feed::{Kind, SourceStatus};
 use serde_json::json;
 
 use hyper_util::rt::TokioIo;
@@ -38,7 +40,7 @@ pub(crate) async fn serve(gateway: Arc<Gateway>, mut listener: TcpListener) {
 async fn answer(gateway: Arc<Gateway>, request: Request<Incoming>) -> Result<Response<Full<Bytes>>, Infallible> {
     let (status, content_type, body) = match request.uri().path() {
         "/healthz" => (StatusCode::OK, "text/plain", "ok\n".to_owned()),
-        "/readyz" if gateway.ready.load(Ordering::Acquire) => (StatusCode::OK, "text/plain", "ready\n".to_owned()),
+        "/readyz" if gateway.feed.is_ready() => (StatusCode::OK, "text/plain", "ready\n".to_owned()),
         "/readyz" => (
             StatusCode::SERVICE_UNAVAILABLE,
             "text/plain",
@@ -90,6 +92,38 @@ fn routes(gateway: &Gateway) -> String {
         })
         .collect();
     let diagnostics: Vec<String> = table.report().diagnostics().iter().map(ToString::to_string).collect();
-    let body = json!({"version": table.version(), "routes": routes, "diagnostics": diagnostics});
+    let body = json!({
+        "version": table.version(),
+        "routes": routes,
+        "diagnostics": diagnostics,
+        "source": source(&gateway.feed.record()),
+    });
     format!("{body:#}\n")
+}
+
+/// Where the tables came from, as JSON.
+fn source(record: &SourceStatus) -> serde_json::Value {
+    json!({
+        "kind": record.source.as_str(),
+        "lastSync": record
+            .last_sync
+            .and_then(|time| time.duration_since(UNIX_EPOCH).ok())
+            .map(|since| since.as_secs_f64()),
+        "objects": by_kind(&record.objects),
+        "resourceVersions": by_kind(&record.resource_versions),
+        "rebuilds": record.rebuilds,
+        "routeBuilds": record.route_builds,
+        "endpointBuilds": record.endpoint_builds,
+        "watchRestarts": record.watch_restarts,
+        "relists": record.relists,
+        "statusWrites": record.status_writes,
+        "eventsEmitted": record.events_emitted,
+    })
+}
+
+/// A map by kind, as a JSON object by kind name.
+fn by_kind<T: serde::Serialize>(map: &BTreeMap<Kind, T>) -> serde_json::Map<String, serde_json::Value> {
+    map.iter()
+        .map(|(kind, value)| (kind.to_string(), json!(value)))
+        .collect()
 }

@@ -2,8 +2,10 @@
 
 use std::cell::RefCell;
 use std::collections::HashMap;
+use std::time::UNIX_EPOCH;
 
 use ingress_core::objects::ObjectKey;
+use ingress_kube::feed::SourceStatus;
 use prometheus_client::encoding::EncodeLabelSet;
 use prometheus_client::encoding::text::encode;
 use prometheus_client::metrics::counter::Counter;
@@ -26,6 +28,18 @@ pub(crate) struct BackendLabels {
     pub(crate) backend: String,
 }
 
+#[derive(Debug, Clone, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub(crate) struct SourceLabels {
+    /// `files` or `api-server`.
+    pub(crate) source: String,
+}
+
+#[derive(Debug, Clone, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub(crate) struct KindLabels {
+    /// `Ingress`, `Service`...
+    pub(crate) kind: String,
+}
+
 /// Request counters each thread keeps at hand, at most.
 const MAX_CACHED_COUNTERS: usize = 1 << 16;
 
@@ -38,6 +52,74 @@ pub(crate) struct Metrics {
     pub(crate) table_routes: Gauge,
     pub(crate) rejected_objects: Gauge,
     pub(crate) backend_endpoints: Family<BackendLabels, Gauge>,
+    /// Where the tables came from (see [`Metrics::record_source`]).
+    feed: FeedMetrics,
+}
+
+/// The feed's record, as metrics.
+struct FeedMetrics {
+    source: Family<SourceLabels, Gauge>,
+    last_sync: Gauge,
+    objects: Family<KindLabels, Gauge>,
+    watch_restarts: Counter,
+    relists: Counter,
+    status_writes: Counter,
+    events_emitted: Counter,
+}
+
+impl FeedMetrics {
+    fn register(registry: &mut Registry) -> Self {
+        let metrics = Self {
+            source: Family::default(),
+            last_sync: Gauge::default(),
+            objects: Family::default(),
+            watch_restarts: Counter::default(),
+            relists: Counter::default(),
+            status_writes: Counter::default(),
+            events_emitted: Counter::default(),
+        };
+        registry.register(
+            "ingress_feed_source",
+            "Where the tables come from (1 for the current source)",
+            metrics.source.clone(),
+        );
+        registry.register(
+            "ingress_feed_last_sync_timestamp_seconds",
+            "When the objects of the live tables were read (Unix time)",
+            metrics.last_sync.clone(),
+        );
+        registry.register(
+            "ingress_feed_objects",
+            "Objects the source lists, by kind",
+            metrics.objects.clone(),
+        );
+        registry.register(
+            "ingress_feed_watch_restarts",
+            "API-server watches started again",
+            metrics.watch_restarts.clone(),
+        );
+        registry.register(
+            "ingress_feed_relists",
+            "API-server lists taken again",
+            metrics.relists.clone(),
+        );
+        registry.register(
+            "ingress_feed_status_writes",
+            "Ingress status updates written",
+            metrics.status_writes.clone(),
+        );
+        registry.register(
+            "ingress_feed_events_emitted",
+            "Kubernetes Events emitted",
+            metrics.events_emitted.clone(),
+        );
+        metrics
+    }
+}
+
+/// Brings `counter` up to `total`.
+fn catch_up(counter: &Counter, total: u64) {
+    counter.inc_by(total.saturating_sub(counter.get()));
 }
 
 impl Metrics {
@@ -75,7 +157,9 @@ impl Metrics {
             "Ready endpoints per backend",
             backend_endpoints.clone(),
         );
+        let feed = FeedMetrics::register(&mut registry);
         Self {
+            feed,
             registry,
             requests,
             table_builds,
@@ -114,6 +198,30 @@ impl Metrics {
             }
             counters.insert(key, counter);
         });
+    }
+
+    /// Sets the feed's metrics from its record.
+    pub(crate) fn record_source(&self, record: &SourceStatus) {
+        let feed = &self.feed;
+        feed.source.clear();
+        feed.source
+            .get_or_create(&SourceLabels {
+                source: record.source.to_string(),
+            })
+            .set(1);
+        let since = record.last_sync.and_then(|time| time.duration_since(UNIX_EPOCH).ok());
+        feed.last_sync
+            .set(since.map_or(0, |since| i64::try_from(since.as_secs()).unwrap_or(i64::MAX)));
+        for (kind, count) in &record.objects {
+            let labels = KindLabels { kind: kind.to_string() };
+            feed.objects
+                .get_or_create(&labels)
+                .set(i64::try_from(*count).unwrap_or(i64::MAX));
+        }
+        catch_up(&feed.watch_restarts, record.watch_restarts);
+        catch_up(&feed.relists, record.relists);
+        catch_up(&feed.status_writes, record.status_writes);
+        catch_up(&feed.events_emitted, record.events_emitted);
     }
 
     /// The Prometheus text format.

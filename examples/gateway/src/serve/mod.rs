@@ -1,8 +1,9 @@
 //! `ingress-gateway serve`: a reverse proxy with Ingress semantics.
 //!
-//! Manifests in (re-read when they change), two tables out: routes (the
-//! ingress-core table, behind the ingress-tower layer) and endpoints (ready
-//! addresses per backend), each swapped on its own (B2). Every request is
+//! Manifests in (re-read when they change, through ingress-kube's feed),
+//! two tables out: routes (the ingress-core table, behind the
+//! ingress-tower layer) and endpoints (ready addresses per backend, in
+//! slots the routes hold), each swapped on its own (B2). Every request is
 //! routed by the layer, then forwarded by [`proxy`] to a ready endpoint of
 //! its backend, round robin, over the connections of [`crate::upstream`].
 
@@ -27,6 +28,7 @@ use std::time::Duration;
 
 use anyhow::Context as _;
 use ingress_kube::ClassSelector;
+use ingress_kube::feed::{Feed, FileSource};
 use tokio::net::TcpListener;
 
 use crate::cli::ServeArgs;
@@ -67,10 +69,14 @@ async fn serve(args: &ServeArgs) -> anyhow::Result<()> {
     let gateway = Gateway::new(settings).context("cannot start the timer thread")?;
     let selector =
         ClassSelector::new(args.source.controller.as_str()).with_watch_without_class(args.source.watch_without_class);
-    let mut reloader = reload::Reloader::new(args.source.manifests.clone(), selector);
-    reloader
-        .load(&gateway, true)
+    let publisher = reload::Publisher::new(Arc::clone(&gateway));
+    let mut feed = Feed::new(selector, publisher).with_status(gateway.feed.clone());
+    let interval = Duration::from_millis(args.reload_interval_ms);
+    let mut files = FileSource::new(args.source.manifests.clone(), interval);
+    let loaded = files
+        .load(&mut feed)
         .with_context(|| format!("cannot read manifests at {}", args.source.manifests.display()))?;
+    reload::report(Ok(loaded));
 
     let listener = TcpListener::bind(args.listen)
         .await
@@ -83,11 +89,9 @@ async fn serve(args: &ServeArgs) -> anyhow::Result<()> {
         announce("admin on", &admin)?;
         tokio::spawn(admin::serve(Arc::clone(&gateway), admin));
     }
-    let interval = Duration::from_millis(args.reload_interval_ms);
-    let watched = Arc::clone(&gateway);
     std::thread::Builder::new()
         .name("reload".to_owned())
-        .spawn(move || reloader.watch(&watched, interval))
+        .spawn(move || files.watch(feed, reload::report))
         .context("cannot start the reload thread")?;
     // Idle upstream connections expire on a thread of their own, on time
     // however long a reload takes.

@@ -1,11 +1,11 @@
 //! What every part of the running gateway shares.
 
 use std::sync::Arc;
-use std::sync::atomic::AtomicBool;
 use std::time::Duration;
 
 use arc_swap::ArcSwap;
 use ingress_core::SharedTable;
+use ingress_kube::feed::FeedStatus;
 
 use super::endpoints::Target;
 use super::metrics::Metrics;
@@ -34,8 +34,9 @@ pub(crate) struct Gateway {
     /// the slots hold the endpoints, refreshed without touching the routes.
     pub(crate) routes: SharedTable<Target>,
     pub(crate) metrics: Metrics,
-    /// Set once the first table is published.
-    pub(crate) ready: AtomicBool,
+    /// Where the tables came from, and whether the first ones are out
+    /// (readiness).
+    pub(crate) feed: FeedStatus,
     pub(crate) settings: Settings,
     /// For the per-request timeouts.
     pub(crate) timer: CoarseTimer,
@@ -52,7 +53,7 @@ impl Gateway {
         Ok(Arc::new(Self {
             routes: SharedTable::default(),
             metrics: Metrics::new(),
-            ready: AtomicBool::new(false),
+            feed: FeedStatus::new(),
             timer: CoarseTimer::new()?,
             endpoints: ArcSwap::default(),
             pool: Pool::new(TcpConnect {

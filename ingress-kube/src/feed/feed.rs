@@ -1,0 +1,255 @@
+//! The feed's core: inputs in, tables out, synchronously and without I/O.
+
+use std::sync::Arc;
+use std::time::{Instant, SystemTime};
+
+use ingress_core::TableOptions;
+use k8s_openapi::api::core::v1::Service;
+use k8s_openapi::api::discovery::v1::EndpointSlice;
+use k8s_openapi::api::networking::v1::{Ingress, IngressClass};
+
+use super::kind::Kind;
+use super::publish::{Publish, Update};
+use super::select::RouteSide;
+use super::snapshot::{Listed, Snapshot};
+use super::status::{FeedStatus, SourceStatus};
+use crate::class::ClassSelector;
+use crate::endpoints::EndpointTable;
+
+/// The objects of every kind a source has listed so far, the tables built
+/// from them, and where they go.
+///
+/// A source hands the feed [`Snapshot`]s ([`Feed::apply`]); a
+/// [`Feed::rebuild`] then rebuilds what changed and hands it to the
+/// publisher `P`:
+///
+/// - nothing at all until every kind has been listed once (never a table
+///   from a half-listed store); the first rebuild publishes both tables
+///   and makes the feed ready;
+/// - routes only when the Ingresses or IngressClasses changed, and then
+///   only changed Ingresses are validated again: the [`IngressSet`]
+///   keeps the others, and the last valid version of an Ingress whose new
+///   version is invalid (V8);
+/// - endpoints only when the Services or EndpointSlices changed, without
+///   rebuilding routes (B2).
+///
+/// [`IngressSet`]: ingress_core::IngressSet
+#[derive(Debug)]
+pub struct Feed<P> {
+    selector: ClassSelector,
+    options: TableOptions,
+    publisher: P,
+    status: FeedStatus,
+    record: SourceStatus,
+    ingresses: Option<Vec<Listed<Ingress>>>,
+    classes: Option<Vec<Listed<IngressClass>>>,
+    services: Option<Vec<Listed<Service>>>,
+    slices: Option<Vec<Listed<EndpointSlice>>>,
+    routes_dirty: bool,
+    endpoints_dirty: bool,
+    /// When the oldest snapshot not yet rebuilt started, and when the
+    /// newest was taken.
+    pending: Option<(Instant, SystemTime)>,
+    routes: RouteSide,
+    endpoints: Arc<EndpointTable>,
+    published: bool,
+}
+
+/// What one [`Feed::rebuild`] did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct Rebuilt {
+    /// The first rebuild: both tables were published.
+    pub first: bool,
+    /// A new route table was published.
+    pub routes_changed: bool,
+    /// A new endpoint table was published.
+    pub endpoints_changed: bool,
+    /// Ingresses validated (the changed ones, or all of them the first
+    /// time).
+    pub validated: usize,
+}
+
+/// Replaces `slot` with `new`, if given; whether the contents changed.
+fn replace<T: PartialEq>(slot: &mut Option<Vec<Listed<T>>>, new: Option<Vec<Listed<T>>>) -> bool {
+    match new {
+        Some(new) if slot.as_ref() != Some(&new) => {
+            *slot = Some(new);
+            true
+        }
+        _ => false,
+    }
+}
+
+impl<P: Publish> Feed<P> {
+    /// A feed selecting our Ingresses with `selector` (O1-O3) and
+    /// publishing into `publisher`.
+    pub fn new(selector: ClassSelector, publisher: P) -> Self {
+        Self {
+            selector,
+            options: TableOptions::default(),
+            publisher,
+            status: FeedStatus::new(),
+            record: SourceStatus::default(),
+            ingresses: None,
+            classes: None,
+            services: None,
+            slices: None,
+            routes_dirty: false,
+            endpoints_dirty: false,
+            pending: None,
+            routes: RouteSide::default(),
+            endpoints: Arc::new(EndpointTable::new()),
+            published: false,
+        }
+    }
+
+    /// Compiles route tables with `options`.
+    pub fn with_table_options(mut self, options: TableOptions) -> Self {
+        self.options = options;
+        self
+    }
+
+    /// Records status and readiness into `status` (created before the
+    /// feed, say, to hand to an admin server).
+    pub fn with_status(mut self, status: FeedStatus) -> Self {
+        self.status = status;
+        self
+    }
+
+    /// The shared status and readiness.
+    pub fn status(&self) -> &FeedStatus {
+        &self.status
+    }
+
+    /// The publisher.
+    pub fn publisher(&self) -> &P {
+        &self.publisher
+    }
+
+    /// The publisher, to change.
+    pub fn publisher_mut(&mut self) -> &mut P {
+        &mut self.publisher
+    }
+
+    /// Takes the kinds `snapshot` lists, replacing what the feed held of
+    /// them. Returns whether any of them changed (what a source's
+    /// coalescing counts as a change).
+    pub fn apply(&mut self, snapshot: Snapshot) -> bool {
+        let Snapshot {
+            source,
+            taken,
+            started,
+            ingresses,
+            classes,
+            services,
+            slices,
+            resource_versions,
+        } = snapshot;
+        self.record.source = source;
+        self.record.resource_versions.extend(resource_versions);
+        let routes = replace(&mut self.ingresses, ingresses) | replace(&mut self.classes, classes);
+        let endpoints = replace(&mut self.services, services) | replace(&mut self.slices, slices);
+        self.routes_dirty |= routes;
+        self.endpoints_dirty |= endpoints;
+        self.pending = Some(match self.pending {
+            Some((oldest, _)) => (oldest, taken),
+            None => (started, taken),
+        });
+        routes || endpoints
+    }
+
+    /// Whether every kind has been listed, so that a table may be built.
+    pub fn is_synced(&self) -> bool {
+        self.ingresses.is_some() && self.classes.is_some() && self.services.is_some() && self.slices.is_some()
+    }
+
+    /// The kinds not listed yet.
+    pub fn unsynced(&self) -> Vec<Kind> {
+        let listed = [
+            self.ingresses.is_some(),
+            self.classes.is_some(),
+            self.services.is_some(),
+            self.slices.is_some(),
+        ];
+        Kind::ALL
+            .into_iter()
+            .zip(listed)
+            .filter_map(|(kind, listed)| (!listed).then_some(kind))
+            .collect()
+    }
+
+    /// Rebuilds what changed since the last rebuild and hands the result
+    /// to the publisher (also when nothing changed, so that it can count
+    /// and log the reload). `None`, publishing nothing, until every kind
+    /// has been listed.
+    pub fn rebuild(&mut self) -> Option<Rebuilt> {
+        let (Some(ingresses), Some(classes), Some(services), Some(slices)) =
+            (&self.ingresses, &self.classes, &self.services, &self.slices)
+        else {
+            return None;
+        };
+        let first = !self.published;
+        let mut routes_changed = first;
+        let mut endpoints_changed = first;
+        self.routes.validated = 0;
+        if self.routes_dirty || first {
+            routes_changed |= self.routes.rebuild(&self.selector, &self.options, ingresses, classes);
+        }
+        if self.endpoints_dirty || first {
+            let table = EndpointTable::from_listed(services, slices);
+            if first || table != *self.endpoints {
+                self.endpoints = Arc::new(table);
+                endpoints_changed = true;
+            }
+        }
+        self.routes_dirty = false;
+        self.endpoints_dirty = false;
+
+        let (started, taken) = self
+            .pending
+            .take()
+            .unwrap_or_else(|| (Instant::now(), SystemTime::now()));
+        let record = &mut self.record;
+        record.last_sync = Some(taken);
+        record.objects = [
+            (Kind::Ingress, ingresses.len()),
+            (Kind::IngressClass, classes.len()),
+            (Kind::Service, services.len()),
+            (Kind::EndpointSlice, slices.len()),
+        ]
+        .into();
+        record.rebuilds += 1;
+        record.route_builds += u64::from(routes_changed);
+        record.endpoint_builds += u64::from(endpoints_changed);
+        // The shared record keeps the source's own counters.
+        self.status.update(|shared| {
+            record.watch_restarts = shared.watch_restarts;
+            record.relists = shared.relists;
+            record.status_writes = shared.status_writes;
+            record.events_emitted = shared.events_emitted;
+            *shared = record.clone();
+        });
+
+        let update = Update {
+            first,
+            routes: &self.routes.table,
+            routes_changed,
+            endpoints: &self.endpoints,
+            endpoints_changed,
+            ignored: &self.routes.ignored,
+            status: record,
+            started,
+            sources: &self.routes.sources,
+        };
+        self.publisher.publish(&update);
+        self.published = true;
+        self.status.set_ready();
+        Some(Rebuilt {
+            first,
+            routes_changed,
+            endpoints_changed,
+            validated: self.routes.validated,
+        })
+    }
+}
