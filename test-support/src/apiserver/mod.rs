@@ -132,18 +132,30 @@ impl FakeApiServer {
         Ok(path)
     }
 
-    /// A kube client for this server, default namespace `default`. Call it
-    /// inside a tokio runtime (the client spawns its buffer task there).
+    /// A kube client configuration for this server (plain HTTP, namespace
+    /// `default`), for tests that change it, e.g. `default_retry = false`:
+    /// kube 5 retries 429, 503 and 504 answers up to 15 times by default.
+    ///
+    /// # Errors
+    ///
+    /// When kube cannot read the URL (never, for a bound address).
+    pub fn config(&self) -> Result<kube::Config, kube::Error> {
+        let uri = self
+            .url()
+            .parse::<http::Uri>()
+            .map_err(|e| kube::Error::Service(Box::new(e)))?;
+        Ok(kube::Config::new(uri))
+    }
+
+    /// A kube client for this server, from [`config`](Self::config).
+    /// Call it inside a tokio runtime (the client spawns its buffer task
+    /// there).
     ///
     /// # Errors
     ///
     /// When kube cannot build a client for the URL.
     pub fn client(&self) -> Result<kube::Client, kube::Error> {
-        let uri = self
-            .url()
-            .parse::<http::Uri>()
-            .map_err(|e| kube::Error::Service(Box::new(e)))?;
-        kube::Client::try_from(kube::Config::new(uri))
+        kube::Client::try_from(self.config()?)
     }
 
     /// Creates or replaces an object, whatever is stored, and notifies
