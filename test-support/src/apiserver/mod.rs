@@ -158,8 +158,8 @@ impl FakeApiServer {
         kube::Client::try_from(self.config()?)
     }
 
-    /// Creates or replaces an object, whatever is stored, and notifies
-    /// watchers (`ADDED` or `MODIFIED`). The object names its resource by
+    /// Creates or replaces an object (its `status` included), whatever is
+    /// stored, and notifies watchers (`ADDED` or `MODIFIED`). The object names its resource by
     /// `apiVersion` and `kind`; a namespaced object without
     /// `metadata.namespace` goes to `default`. Returns the stored object,
     /// with its new `resourceVersion`.

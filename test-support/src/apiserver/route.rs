@@ -51,7 +51,7 @@ impl Route {
             _ => return Err(RouteError::NotFound),
         };
         let (index, resource) = Resource::by_path(group, version, plural).ok_or(RouteError::NotFound)?;
-        if namespace.is_some() && !resource.namespaced {
+        if (namespace.is_some() && !resource.namespaced) || (status && !resource.has_status) {
             return Err(RouteError::NotFound);
         }
         Ok(Self {
@@ -100,6 +100,7 @@ mod tests {
             ("/apis/networking.k8s.io/v1/namespaces/a/ingressclasses", None),
             ("/apis/networking.k8s.io/v1/namespaces/a/ingresses/web/scale", None),
             ("/apis/apps/v1/deployments", None),
+            ("/api/v1/namespaces/shop/secrets/tls/status", None),
             ("/healthz", None),
         ];
         for (path, expected) in cases {

@@ -120,7 +120,7 @@ impl Store {
         let created = keep("creationTimestamp").unwrap_or_else(|| json!(timestamp::now()));
         let old_generation = keep("generation").and_then(|g| g.as_i64()).unwrap_or(0);
         let spec_changed = old.is_none_or(|o| o.get("spec") != object.get("spec"));
-        let generation = old_generation + i64::from(spec_changed);
+        let generation = old_generation.saturating_add(i64::from(spec_changed));
         let resource = resource_at(index);
         if let Some(fields) = object.as_object_mut() {
             if let Some(resource) = resource {

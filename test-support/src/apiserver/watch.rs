@@ -67,8 +67,8 @@ pub(crate) fn watch(shared: &Arc<Shared>, route: &Route, query: &Query, view: Vi
         last_rv: from.unwrap_or_default(),
         queue: VecDeque::new(),
         done: false,
-        deadline: now + lifetime,
-        next_bookmark: now + faults.bookmark_interval,
+        deadline: later(now, lifetime),
+        next_bookmark: later(now, faults.bookmark_interval),
         bookmark_due: false,
         epoch: faults.watch_epoch,
         changed: shared.changed.subscribe(),
@@ -87,6 +87,14 @@ pub(crate) fn watch(shared: &Arc<Shared>, route: &Route, query: &Query, view: Vi
         .headers_mut()
         .insert(header::CONTENT_TYPE, HeaderValue::from_static("application/json"));
     response
+}
+
+/// `now + after`, or far in the future when that overflows (a client may
+/// ask for any `timeoutSeconds`).
+fn later(now: Instant, after: Duration) -> Instant {
+    now.checked_add(after)
+        .or_else(|| now.checked_add(DEFAULT_LIFETIME * 1000))
+        .unwrap_or(now)
 }
 
 /// One open watch.
@@ -140,7 +148,7 @@ impl WatchStream {
                 if self.queue.is_empty() && self.bookmark_due {
                     self.bookmark(None);
                     self.bookmark_due = false;
-                    self.next_bookmark = Instant::now() + faults.bookmark_interval;
+                    self.next_bookmark = later(Instant::now(), faults.bookmark_interval);
                 }
                 if !self.queue.is_empty() || self.done {
                     continue;

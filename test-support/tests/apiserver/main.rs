@@ -7,4 +7,5 @@ mod support;
 mod faults;
 mod list_watch;
 mod protocol;
+mod robustness;
 mod writes;
