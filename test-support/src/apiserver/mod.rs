@@ -3,8 +3,16 @@
 //! way kube-rs 5 uses it (paged lists with `resourceVersion`, chunked
 //! watch streams of JSON events, bookmarks, `410 Expired` as a watch
 //! `ERROR` event), takes status patches, lease writes with conflict
-//! checks and events, and has switchable faults (outage, failing lists,
-//! broken or silent watches, compaction).
+//! checks (a stale `resourceVersion`, or a server-side apply over another
+//! field manager's field: 409) and events, and has switchable faults
+//! (outage, failing lists, broken or silent watches, compaction).
+//!
+//! Simplifications, on purpose: no admission, validation, defaulting or
+//! authorization; strategic merge patches are read as JSON merge patches;
+//! field ownership has no `managedFields` in objects and treats lists as
+//! atomic; a watch whose selector stops matching an object gets no
+//! `DELETED` for it; the event log is never trimmed except by
+//! [`compact`](FakeApiServer::compact).
 //!
 //! It binds `127.0.0.1:0`, serves plain HTTP/1.1, and stops when dropped.
 //! Objects are JSON values in one store with one `resourceVersion`
@@ -39,6 +47,7 @@ mod error;
 mod faults;
 mod kubeconfig;
 mod list;
+mod ownership;
 mod patch;
 mod query;
 mod reply;
