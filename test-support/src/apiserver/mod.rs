@@ -234,9 +234,15 @@ impl FakeApiServer {
         self.shared.write(|store| store.compact_before(rv));
     }
 
-    /// Starts (`Some`) or ends (`None`) an outage.
+    /// Starts (`Some`) or ends (`None`) an outage. Starting one also
+    /// breaks every open watch stream, as a restarting API server does.
     pub fn set_outage(&self, outage: Option<Outage>) {
-        self.shared.faults.send_modify(|f| f.outage = outage);
+        self.shared.faults.send_modify(|f| {
+            if outage.is_some() {
+                f.watch_epoch += 1;
+            }
+            f.outage = outage;
+        });
     }
 
     /// Answers every LIST with `status` (e.g. 500 or 403, as a `Status`

@@ -168,8 +168,8 @@ async fn a_watcher_converges_after_an_outage_with_changes_during_it() {
     );
     within("first list", store.wait_until_ready()).await.unwrap();
 
+    // The outage breaks the open stream; kube's re-watch is refused.
     server.set_outage(Some(Outage::Refuse));
-    server.drop_watches();
     let watches = server.count_requests(|r| r.is_watch());
     eventually("a watch is refused", || {
         server.count_requests(|r| r.is_watch()) > watches

@@ -4,7 +4,7 @@ use std::time::Duration;
 
 use k8s_openapi::api::core::v1::{Secret, Service};
 use k8s_openapi::api::discovery::v1::EndpointSlice;
-use k8s_openapi::api::networking::v1::Ingress;
+use k8s_openapi::api::networking::v1::{Ingress, IngressClass};
 use kube::api::{Api, PartialObjectMeta};
 use kube::runtime::watcher;
 use serde_json::json;
@@ -182,4 +182,56 @@ async fn a_metadata_only_watcher_and_a_streaming_list_reach_ready() {
     eventually("api reaches both", || metadata.len() == 2 && streamed.len() == 2).await;
     let streaming_lists = server.count_requests(|r| r.path_and_query.contains("sendInitialEvents=true"));
     assert_eq!(streaming_lists, 1);
+}
+
+#[tokio::test]
+async fn five_long_lived_watches_share_one_server() {
+    let server = FakeApiServer::start().await.unwrap();
+    let client = server.client().unwrap();
+    let config = watcher::Config::default;
+    let (ingresses, _a) = reflect(Api::<Ingress>::all(client.clone()), config());
+    let (classes, _b) = reflect(Api::<IngressClass>::all(client.clone()), config());
+    let (services, _c) = reflect(Api::<Service>::all(client.clone()), config());
+    let (slices, _d) = reflect(
+        Api::<EndpointSlice>::all(client.clone()),
+        config().labels("kubernetes.io/service-name"),
+    );
+    let (secrets, _e) = reflect(Api::<Secret>::all(client), config().fields("type=kubernetes.io/tls"));
+    within("all five ready", async {
+        ingresses.wait_until_ready().await.unwrap();
+        classes.wait_until_ready().await.unwrap();
+        services.wait_until_ready().await.unwrap();
+        slices.wait_until_ready().await.unwrap();
+        secrets.wait_until_ready().await.unwrap();
+    })
+    .await;
+    let watches = || server.count_requests(|r| r.is_watch());
+    eventually("five watches open", || watches() >= 5).await;
+
+    server.apply(ingress("shop", "web", "a.example")).unwrap();
+    server
+        .apply(json!({"apiVersion": "networking.k8s.io/v1", "kind": "IngressClass", "metadata": {"name": "ours"}, "spec": {"controller": "x/y"}}))
+        .unwrap();
+    server.apply(service("shop", "web")).unwrap();
+    server
+        .apply(json!({
+            "apiVersion": "discovery.k8s.io/v1", "kind": "EndpointSlice",
+            "metadata": {"name": "web-1", "namespace": "shop", "labels": {"kubernetes.io/service-name": "web"}},
+            "addressType": "IPv4", "endpoints": [],
+        }))
+        .unwrap();
+    server
+        .apply(json!({"apiVersion": "v1", "kind": "Secret", "metadata": {"name": "tls", "namespace": "shop"}, "type": "kubernetes.io/tls"}))
+        .unwrap();
+    eventually("each watch delivers its change", || {
+        [
+            ingresses.len(),
+            classes.len(),
+            services.len(),
+            slices.len(),
+            secrets.len(),
+        ] == [1; 5]
+    })
+    .await;
+    assert_eq!(watches(), 5, "no stream ended or was re-opened");
 }
