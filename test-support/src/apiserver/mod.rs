@@ -39,6 +39,13 @@
 //! assert_eq!(stored["metadata"]["resourceVersion"], "1");
 //! assert_eq!(server.resource_version(), 1);
 //! assert!(server.kubeconfig().contains(&format!("server: {}", server.url())));
+//!
+//! // kube reads it like any API server.
+//! let client = server.client().map_err(std::io::Error::other)?;
+//! let classes = kube::Api::<k8s_openapi::api::networking::v1::IngressClass>::all(client);
+//! let listed = classes.list(&Default::default()).await.map_err(std::io::Error::other)?;
+//! assert_eq!(listed.metadata.resource_version.as_deref(), Some("1"));
+//! assert_eq!(server.count_requests(|r| r.is_list_of("/ingressclasses")), 1);
 //! # Ok(())
 //! # }
 //! ```
