@@ -7,6 +7,12 @@
 //! build target ([`objects`]), and serde-saphyr as `ingress-kube` calls it
 //! for the manifest targets ([`yaml`]). The contract the `ingress-core`
 //! targets check is `ingress-core/SEMANTICS.md`, sections 3 and 4.
+//!
+//! The gateway's HTTP/1 codec targets (`response_head`, `chunked`) need
+//! nothing from here: their inputs are raw bytes with a byte or two of
+//! choices in front, so that the dictionaries' pieces land as they are.
+//! They check `ingress_gateway::upstream::h1` against httparse's reading
+//! of the same bytes and against their own naive readings.
 
 pub mod objects;
 pub mod options;
