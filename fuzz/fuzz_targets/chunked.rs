@@ -67,7 +67,7 @@ struct Decoding {
     data: Vec<u8>,
     trailers: Option<HeaderMap>,
     outcome: Outcome,
-    /// The first `Data` the decoder yielded, if it came first.
+    /// The first `Data` the decoder yielded.
     first: Option<Bytes>,
 }
 
@@ -82,9 +82,7 @@ fn decode(input: &[u8], mut next_read: impl FnMut() -> usize) -> Decoding {
         outcome: Outcome::Incomplete,
         first: None,
     };
-    let mut steps = 0_usize;
     loop {
-        steps += 1;
         let decoded = match decoder.decode(&mut buffer) {
             Ok(decoded) => decoded,
             Err(_) => {
@@ -99,7 +97,7 @@ fn decode(input: &[u8], mut next_read: impl FnMut() -> usize) -> Decoding {
         match decoded {
             Decoded::Data(data) => {
                 assert!(!data.is_empty(), "empty data from {input:?}");
-                if steps == 1 {
+                if decoding.first.is_none() {
                     decoding.first = Some(data.clone());
                 }
                 decoding.data.extend_from_slice(&data);
@@ -244,7 +242,11 @@ fn check_round_trip(input: &RoundTrip) {
     let decoding = decode(&wire, reads(1 + usize::from(input.largest), input.seed));
     let context = format!("{input:?} as {:?}", Bytes::copy_from_slice(&wire));
     assert!(decoding.data == body, "data: {context}");
-    assert_eq!(decoding.trailers, (!expected.is_empty()).then_some(expected), "trailers: {context}");
+    assert_eq!(
+        decoding.trailers,
+        (!expected.is_empty()).then_some(expected),
+        "trailers: {context}"
+    );
     assert_eq!(
         decoding.outcome,
         Outcome::End(wire.get(body_end..).unwrap_or_default().to_vec()),
