@@ -35,6 +35,17 @@
 //!   value in order for each name. And it is the list the independent
 //!   reading finds: same count, names and values.
 //!
+//! - Differential with hyper's client (`ingress_core_fuzz::hyper_client`),
+//!   where it applies: when hyper also accepts the head as the answer to
+//!   the same request, it reads the same status and version and expects
+//!   the same body length: `n` for `Length(n)`, 0 for `Empty`, no exact
+//!   length for `Chunked` or `Close`. Left out, where the two readings
+//!   differ on purpose: CONNECT (hyper takes a 2xx answer as a tunnel,
+//!   the gateway reads it by its fields), 101 (an upgrade hyper hands
+//!   over), and every head hyper refuses (among them HTTP/1.0 with
+//!   `Transfer-Encoding`, which the gateway reads and then closes, and
+//!   heads over hyper's 100 fields).
+//!
 //! The gateway parses with httparse itself, so the differential checks
 //! what the gateway makes of httparse's reading (dropped, merged or
 //! reordered fields, a wrong status or version) rather than httparse.
@@ -49,6 +60,7 @@
 
 use bytes::Bytes;
 use http::{Method, StatusCode, Version};
+use ingress_core_fuzz::hyper_client;
 use ingress_gateway::upstream::h1::{ResponseFraming, ResponseHead, parse_response_head, response_head_end};
 use libfuzzer_sys::fuzz_target;
 
@@ -95,6 +107,7 @@ fuzz_target!(|data: &[u8]| {
     };
     check_framing(&head, method, &parsed, &reading);
     check_against_httparse(&head, &parsed, &reading);
+    check_against_hyper(&head, method, &parsed);
 });
 
 /// The first `\n` followed by `\n` or `\r\n`, just past it.
@@ -315,4 +328,23 @@ fn check_against_httparse(head: &Bytes, parsed: &ResponseHead, reading: &Reading
             .collect();
         assert_eq!(ours, expected, "values of {name} from {head:?}");
     }
+}
+
+fn check_against_hyper(head: &Bytes, method: &Method, parsed: &ResponseHead) {
+    let status = parsed.response().status();
+    if *method == Method::CONNECT || status == StatusCode::SWITCHING_PROTOCOLS {
+        return;
+    }
+    let Some(hyper) = hyper_client::read_head(head, method) else {
+        return;
+    };
+    let context = format!("{method} {head:?}: {parsed:?}, hyper: {hyper:?}");
+    assert_eq!(hyper.status, status, "status: {context}");
+    assert_eq!(hyper.version, parsed.response().version(), "version: {context}");
+    let expected = match parsed.framing() {
+        ResponseFraming::Empty => Some(0),
+        ResponseFraming::Length(length) => Some(*length),
+        ResponseFraming::Chunked(_) | ResponseFraming::Close | ResponseFraming::Switched => None,
+    };
+    assert_eq!(hyper.exact_length, expected, "body length: {context}");
 }

@@ -12,8 +12,10 @@
 //! nothing from here: their inputs are raw bytes with a byte or two of
 //! choices in front, so that the dictionaries' pieces land as they are.
 //! They check `ingress_gateway::upstream::h1` against httparse's reading
-//! of the same bytes and against their own naive readings.
+//! of the same bytes, against hyper's client reading of a response head
+//! ([`hyper_client`]) and against their own naive readings.
 
+pub mod hyper_client;
 pub mod objects;
 pub mod options;
 pub mod small;
