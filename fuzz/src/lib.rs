@@ -7,7 +7,15 @@
 //! build target ([`objects`]), and serde-saphyr as `ingress-kube` calls it
 //! for the manifest targets ([`yaml`]). The contract the `ingress-core`
 //! targets check is `ingress-core/SEMANTICS.md`, sections 3 and 4.
+//!
+//! The gateway's HTTP/1 codec targets (`response_head`, `chunked`) need
+//! nothing from here: their inputs are raw bytes with a byte or two of
+//! choices in front, so that the dictionaries' pieces land as they are.
+//! They check `ingress_gateway::upstream::h1` against httparse's reading
+//! of the same bytes, against hyper's client reading of a response head
+//! ([`hyper_client`]) and against their own naive readings.
 
+pub mod hyper_client;
 pub mod objects;
 pub mod options;
 pub mod small;

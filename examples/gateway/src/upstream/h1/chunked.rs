@@ -182,15 +182,17 @@ fn trailer_field(line: &[u8]) -> Option<(HeaderName, HeaderValue)> {
     Some((HeaderName::from_bytes(name).ok()?, HeaderValue::from_bytes(value).ok()?))
 }
 
-/// A chunk-size line: hex digits, then optional whitespace and extensions
-/// (ignored).
+/// A chunk-size line: hex digits, then optional spaces or tabs and
+/// extensions (ignored). Other whitespace is refused, as RFC 9112's
+/// `BWS` and httparse and hyper have it.
 fn chunk_size(line: &[u8]) -> Result<u64, Error> {
     let digits = line.iter().take_while(|byte| byte.is_ascii_hexdigit()).count();
     let (hex, rest) = line.split_at(digits);
     if hex.is_empty() || hex.len() > 15 {
         return Err(Error::protocol("bad chunk size"));
     }
-    let rest = rest.trim_ascii_start();
+    let blank = rest.iter().take_while(|&&byte| byte == b' ' || byte == b'\t').count();
+    let rest = rest.get(blank..).unwrap_or_default();
     if !rest.is_empty() && rest.first() != Some(&b';') {
         return Err(Error::protocol("bad chunk size"));
     }

@@ -73,8 +73,9 @@ impl ResponseHead {
 
     /// Whether the connection may carry another request once this body
     /// has been read: never after `Connection: close`, an HTTP/1.0 answer
-    /// without keep-alive, a body delimited by the close, or a message
-    /// with both `Transfer-Encoding` and `Content-Length`.
+    /// without keep-alive, a body delimited by the close, a message with
+    /// both `Transfer-Encoding` and `Content-Length`, or an HTTP/1.0 one
+    /// with `Transfer-Encoding` (even when no body follows).
     pub fn keeps_connection(&self) -> bool {
         self.keep_alive
     }
@@ -186,22 +187,22 @@ pub fn parse_response_head(head: &Bytes, request_method: &Method) -> Result<Opti
     // HTTP/1.1 persists unless told to close; HTTP/1.0 only when asked to
     // keep alive; `close` wins over anything (RFC 9112 section 9.3).
     let mut close = close_token || (version == Version::HTTP_10 && !keep_alive_token);
+    if encoded {
+        // Transfer-Encoding overrides Content-Length; a message with both
+        // may be an attempt at smuggling, and HTTP/1.0 has no
+        // Transfer-Encoding: either way the length is not passed on and
+        // the connection is not reused (RFC 9112 sections 6.1 and 6.3),
+        // whether or not a body follows (HEAD, 204, 304).
+        if length.take().is_some() || version == Version::HTTP_10 {
+            close = true;
+        }
+    }
     let framing = if status == StatusCode::SWITCHING_PROTOCOLS {
         ResponseFraming::Switched
     } else if *request_method == Method::HEAD || status == StatusCode::NO_CONTENT || status == StatusCode::NOT_MODIFIED
     {
         ResponseFraming::Empty
     } else if encoded {
-        // Transfer-Encoding overrides Content-Length; a message with both
-        // may be an attempt at smuggling, and HTTP/1.0 has no
-        // Transfer-Encoding: either way its connection is not reused (RFC
-        // 9112 sections 6.1 and 6.3).
-        if length.take().is_some() {
-            close = true;
-        }
-        if version == Version::HTTP_10 {
-            close = true;
-        }
         if chunked_last {
             ResponseFraming::Chunked(ChunkedDecoder::default())
         } else {

@@ -70,6 +70,12 @@ fn malformed_chunked_bodies_are_errors() {
     ] {
         assert!(dechunk(bad, 1).is_err(), "{bad:?} accepted");
     }
+    // Only spaces and tabs may follow the size (found by the chunked fuzz
+    // target against httparse: form feeds and stray CRs passed).
+    for bad in [&b"5\x0c\r\nhello\r\n"[..], b"5\x0b;a\r\nhello\r\n", b"5\r\r\nhello\r\n"] {
+        assert!(dechunk(bad, 1).is_err(), "{bad:?} accepted");
+    }
+    assert_eq!(dechunk(b"5 \t;a\r\nhello\r\n0\r\n\r\n", 1).unwrap().0, b"hello");
     let long = format!("1;{}\r\n", "e".repeat(MAX_CHUNK_LINE + 1));
     assert!(dechunk(long.as_bytes(), 64).is_err());
     let trailers = format!("0\r\n{}", "x-t: v\r\n".repeat(MAX_TRAILERS / 8 + 1));

@@ -180,6 +180,33 @@ fn transfer_encoding_with_content_length_drops_the_length_and_the_connection() {
 }
 
 #[test]
+fn transfer_encoding_with_content_length_closes_even_when_no_body_follows() {
+    // Found by the response_head fuzz target: the smuggling guard sat in
+    // the branch for answers with a body, so HEAD, 204 and 304 answers
+    // with both fields kept the connection and passed the length on.
+    let both = "Content-Length: 5\r\nTransfer-Encoding: chunked\r\n\r\n";
+    for (status, method) in [
+        ("200 OK", Method::HEAD),
+        ("204 No Content", Method::GET),
+        ("304 Not Modified", Method::GET),
+    ] {
+        let text = format!("HTTP/1.1 {status}\r\n{both}");
+        let head = head(&text, &method).unwrap().unwrap();
+        assert_eq!(*head.framing(), ResponseFraming::Empty, "{text:?}");
+        assert!(!head.keeps_connection(), "{method} {text:?}");
+        assert!(!head.response().headers().contains_key("content-length"), "{text:?}");
+    }
+    // HTTP/1.0 has no Transfer-Encoding, body or not.
+    let head = head(
+        "HTTP/1.0 200 OK\r\nTransfer-Encoding: chunked\r\nConnection: keep-alive\r\n\r\n",
+        &Method::HEAD,
+    )
+    .unwrap()
+    .unwrap();
+    assert!(!head.keeps_connection());
+}
+
+#[test]
 fn interim_responses_are_skipped_and_bad_heads_refused() {
     assert!(head("HTTP/1.1 100 Continue\r\n\r\n", &Method::GET).unwrap().is_none());
     assert!(
