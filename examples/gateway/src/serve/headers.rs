@@ -63,34 +63,17 @@ pub(crate) fn forwardable_upgrade(headers: &mut HeaderMap) -> bool {
     if !headers.contains_key(header::UPGRADE) {
         return false;
     }
-    let is_h2c = |token: &[u8]| {
-        token
-            .split(|&byte| byte == b'/')
-            .next()
-            .is_some_and(|name| name.trim_ascii().eq_ignore_ascii_case(b"h2c"))
-    };
-    let upgrades = |headers: &HeaderMap| {
-        let tokens: Vec<&[u8]> = headers
-            .get_all(header::UPGRADE)
-            .iter()
-            .flat_map(|value| list_tokens(value.as_bytes()))
-            .filter(|token| !is_h2c(token))
-            .collect();
-        // Tokens of a header value joined by ", " are a header value.
-        (!tokens.is_empty())
-            .then(|| HeaderValue::from_bytes(&tokens.join(&b", "[..])).ok())
-            .flatten()
-    };
-    let asks_h2c = headers
-        .get_all(header::UPGRADE)
-        .iter()
-        .any(|value| list_tokens(value.as_bytes()).any(is_h2c));
-    if asks_h2c {
-        let left = upgrades(headers);
+    if upgrade_tokens(headers).any(is_h2c) {
+        // The other protocols, joined as one field (tokens of header values
+        // joined by ", " make a header value).
+        let others: Vec<&[u8]> = upgrade_tokens(headers).filter(|token| !is_h2c(token)).collect();
+        let others = (!others.is_empty())
+            .then(|| HeaderValue::from_bytes(&others.join(&b", "[..])).ok())
+            .flatten();
         headers.remove(header::UPGRADE);
         headers.remove(HTTP2_SETTINGS);
-        if let Some(left) = left {
-            headers.insert(header::UPGRADE, left);
+        if let Some(others) = others {
+            headers.insert(header::UPGRADE, others);
         }
     }
     is_upgrade(headers)
@@ -98,6 +81,23 @@ pub(crate) fn forwardable_upgrade(headers: &mut HeaderMap) -> bool {
 
 /// The settings an h2c upgrade carries (RFC 7540 section 3.2.1).
 const HTTP2_SETTINGS: HeaderName = HeaderName::from_static("http2-settings");
+
+/// The protocols of every `Upgrade` field, values that are not text
+/// included.
+fn upgrade_tokens(headers: &HeaderMap) -> impl Iterator<Item = &[u8]> {
+    headers
+        .get_all(header::UPGRADE)
+        .iter()
+        .flat_map(|value| list_tokens(value.as_bytes()))
+}
+
+/// Whether an `Upgrade` token names h2c (`h2c`, any case, any version).
+fn is_h2c(token: &[u8]) -> bool {
+    token
+        .split(|&byte| byte == b'/')
+        .next()
+        .is_some_and(|name| name.trim_ascii().eq_ignore_ascii_case(b"h2c"))
+}
 
 /// Whether a request's transfer codings are exactly one `chunked`, across
 /// all its `Transfer-Encoding` fields: the only framing the gateway can

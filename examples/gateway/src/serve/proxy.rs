@@ -222,7 +222,8 @@ async fn exchange(
 }
 
 /// The answer for an exchange that failed: 504 when the upstream did not
-/// answer in time, 502 otherwise.
+/// answer in time, 400 when the client's request body failed, 502
+/// otherwise.
 fn failed(endpoint: &TcpEndpoint, error: &upstream::Error) -> Response<ProxyBody> {
     if error.is_timeout() {
         return text(
