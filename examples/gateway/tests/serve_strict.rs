@@ -128,12 +128,17 @@ async fn chunk_syntax_errors_answer_400_and_the_upstream_exchange_is_cut_off() {
 
         // The connection the faulty head went up on: that head, the chunks
         // before the fault, no last chunk; then closed, and never used again.
-        let connections = upstream.connections();
+        // (The upstream reads on its own: the head may be logged a moment
+        // after the client has its answer.)
         let line = format!("POST {target} HTTP/1.1\r\n");
-        let index = connections
-            .iter()
-            .position(|received| received.text().contains(&line))
-            .unwrap_or_else(|| panic!("{fault}: the head never went upstream"));
+        let index = eventually(&format!("{fault}: the head went upstream"), STEP, || {
+            let index = upstream
+                .connections()
+                .iter()
+                .position(|received| received.text().contains(&line));
+            async move { index }
+        })
+        .await;
         let cut = closed_upstream(&upstream, index).await;
         let text = cut.text();
         let (_, rest) = text.split_at(text.find(&line).unwrap());
