@@ -133,4 +133,8 @@ pub struct ServeArgs {
     /// Longest wait for requests in flight at shutdown.
     #[arg(long, default_value_t = 10_000, value_name = "MS")]
     pub shutdown_timeout_ms: u64,
+    /// Forward TRACE requests to upstreams; without it they are answered
+    /// 405, as nginx does (TRACE echoes cookies and credentials back).
+    #[arg(long)]
+    pub allow_trace: bool,
 }

@@ -64,8 +64,22 @@ pub(crate) fn run(args: &RouteArgs) -> anyhow::Result<ExitCode> {
     Ok(if invalid { ExitCode::from(1) } else { ExitCode::SUCCESS })
 }
 
+/// The longest request-target the server takes: hyper's HTTP/1 server
+/// answers 414 for a longer one (the `http` crate refuses it too, which
+/// would read here as a malformed target).
+const MAX_TARGET: usize = u16::MAX as usize - 1;
+
 /// The answer for one request, as one JSON object.
 fn answer(table: &RouteTable, method: &str, host: Option<&str>, target: &str) -> Value {
+    if target.len() > MAX_TARGET {
+        return refusal(
+            "uri_too_long",
+            &format!(
+                "the request target is {} bytes, over the {MAX_TARGET} the server reads: it answers 414 before routing [P7]",
+                target.len()
+            ),
+        );
+    }
     let request = match build(method, host, target) {
         Ok(request) => request,
         Err(reason) => return refusal("bad_request", &reason),
@@ -150,4 +164,28 @@ fn build(method: &str, host: Option<&str>, target: &str) -> Result<Request<()>, 
     builder
         .body(())
         .map_err(|error| format!("not a valid request: {error} [P2]"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn outcome(target: &str) -> Value {
+        answer(&RouteTable::default(), "GET", Some("hello.nginx.com"), target)["outcome"].clone()
+    }
+
+    #[test]
+    fn p7_targets_the_server_refuses_for_their_length_are_uri_too_long() {
+        // Over the limit: the http crate refuses it; the server answers 414.
+        let over = format!("/{}", "a".repeat(100 * 1024));
+        assert_eq!(outcome(&over), "uri_too_long");
+        let just_over = format!("/{}", "a".repeat(MAX_TARGET));
+        assert_eq!(outcome(&just_over), "uri_too_long");
+        // At the limit the target parses, and P7's 8 KiB path limit answers.
+        let at_limit = format!("/{}", "a".repeat(MAX_TARGET - 1));
+        assert_eq!(at_limit.len(), MAX_TARGET);
+        assert_eq!(outcome(&at_limit), "uri_too_long");
+        // A malformed short target is still a bad request.
+        assert_eq!(outcome("/a b"), "bad_request");
+    }
 }

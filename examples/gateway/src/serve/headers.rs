@@ -53,6 +53,68 @@ pub(crate) fn is_upgrade(headers: &HeaderMap) -> bool {
         && field_tokens(headers, &header::CONNECTION).any(|token| token.eq_ignore_ascii_case(b"upgrade"))
 }
 
+/// Takes the `h2c` token out of a request's `Upgrade` (with its
+/// `HTTP2-Settings`), then says whether an upgrade is still asked for, as
+/// [`is_upgrade`] does. The gateway speaks HTTP/1.1 to upstreams and serves
+/// HTTP/2 cleartext by prior knowledge only, so no hop could honour h2c: a
+/// request that asked for it alone goes on as a plain request (nginx drops
+/// it too). Costs one lookup when there is no `Upgrade` field.
+pub(crate) fn forwardable_upgrade(headers: &mut HeaderMap) -> bool {
+    if !headers.contains_key(header::UPGRADE) {
+        return false;
+    }
+    if upgrade_tokens(headers).any(is_h2c) {
+        // The other protocols, joined as one field (tokens of header values
+        // joined by ", " make a header value).
+        let others: Vec<&[u8]> = upgrade_tokens(headers).filter(|token| !is_h2c(token)).collect();
+        let others = (!others.is_empty())
+            .then(|| HeaderValue::from_bytes(&others.join(&b", "[..])).ok())
+            .flatten();
+        headers.remove(header::UPGRADE);
+        headers.remove(HTTP2_SETTINGS);
+        if let Some(others) = others {
+            headers.insert(header::UPGRADE, others);
+        }
+    }
+    is_upgrade(headers)
+}
+
+/// The settings an h2c upgrade carries (RFC 7540 section 3.2.1).
+const HTTP2_SETTINGS: HeaderName = HeaderName::from_static("http2-settings");
+
+/// The protocols of every `Upgrade` field, values that are not text
+/// included.
+fn upgrade_tokens(headers: &HeaderMap) -> impl Iterator<Item = &[u8]> {
+    headers
+        .get_all(header::UPGRADE)
+        .iter()
+        .flat_map(|value| list_tokens(value.as_bytes()))
+}
+
+/// Whether an `Upgrade` token names h2c (`h2c`, any case, any version).
+fn is_h2c(token: &[u8]) -> bool {
+    token
+        .split(|&byte| byte == b'/')
+        .next()
+        .is_some_and(|name| name.trim_ascii().eq_ignore_ascii_case(b"h2c"))
+}
+
+/// Whether a request's transfer codings are exactly one `chunked`, across
+/// all its `Transfer-Encoding` fields: the only framing the gateway can
+/// decode and forward. Anything else (`gzip, chunked`, `chunked, chunked`,
+/// two `chunked` fields) is a coding it does not understand: 501 (RFC 9112
+/// section 6.1). Values that are not text count as codings.
+pub(crate) fn is_single_chunked(headers: &HeaderMap) -> bool {
+    let mut codings = headers
+        .get_all(header::TRANSFER_ENCODING)
+        .iter()
+        .flat_map(|value| list_tokens(value.as_bytes()));
+    codings
+        .next()
+        .is_some_and(|coding| coding.eq_ignore_ascii_case(b"chunked"))
+        && codings.next().is_none()
+}
+
 /// The list elements of every `name` field (values that are not text are
 /// skipped whole).
 fn field_tokens<'a>(headers: &'a HeaderMap, name: &HeaderName) -> impl Iterator<Item = &'a [u8]> {
@@ -251,5 +313,80 @@ mod tests {
         assert_eq!(map.get("connection").unwrap(), "upgrade");
         assert_eq!(map.get("upgrade").unwrap(), "websocket");
         assert!(map.contains_key("sec-websocket-key"));
+    }
+
+    #[test]
+    fn h2c_is_taken_out_and_alone_leaves_a_plain_request() {
+        let mut map = headers(&[
+            ("connection", "Upgrade, HTTP2-Settings"),
+            ("upgrade", "H2C"),
+            ("http2-settings", "AAMAAABkAARAAAAAAAIAAAAA"),
+        ]);
+        assert!(!forwardable_upgrade(&mut map));
+        remove_hop_by_hop(&mut map, false);
+        assert!(map.is_empty(), "{map:?}");
+        // Not named by Connection: still taken out with the h2c token.
+        let mut map = headers(&[("connection", "upgrade"), ("upgrade", "h2c"), ("http2-settings", "x")]);
+        assert!(!forwardable_upgrade(&mut map));
+        remove_hop_by_hop(&mut map, false);
+        assert!(map.is_empty(), "{map:?}");
+    }
+
+    #[test]
+    fn h2c_among_other_upgrades_leaves_the_others() {
+        let mut map = headers(&[
+            ("connection", "upgrade"),
+            ("upgrade", "h2c, websocket"),
+            ("upgrade", "foo/2"),
+            ("http2-settings", "x"),
+        ]);
+        assert!(forwardable_upgrade(&mut map));
+        assert_eq!(map["upgrade"], "websocket, foo/2");
+        assert!(!map.contains_key("http2-settings"));
+        remove_hop_by_hop(&mut map, true);
+        assert_eq!(map["connection"], "upgrade");
+    }
+
+    #[test]
+    fn other_upgrades_are_untouched() {
+        let mut map = headers(&[("connection", "Upgrade"), ("upgrade", "websocket")]);
+        let before = map.clone();
+        assert!(forwardable_upgrade(&mut map));
+        assert_eq!(map, before);
+        let mut plain = headers(&[("accept", "*/*")]);
+        assert!(!forwardable_upgrade(&mut plain));
+        // An Upgrade without `Connection: upgrade` asks for nothing.
+        let mut unasked = headers(&[("upgrade", "websocket")]);
+        assert!(!forwardable_upgrade(&mut unasked));
+    }
+
+    #[test]
+    fn only_one_final_chunked_coding_is_understood() {
+        for accepted in ["chunked", "Chunked", " chunked ", ", chunked"] {
+            assert!(
+                is_single_chunked(&headers(&[("transfer-encoding", accepted)])),
+                "{accepted}"
+            );
+        }
+        for refused in [
+            "gzip, chunked",
+            "identity, chunked",
+            "chunked, chunked",
+            "gzip",
+            "chunked;x=1",
+            "",
+        ] {
+            assert!(
+                !is_single_chunked(&headers(&[("transfer-encoding", refused)])),
+                "{refused}"
+            );
+        }
+        let twice = headers(&[("transfer-encoding", "chunked"), ("transfer-encoding", "chunked")]);
+        assert!(!is_single_chunked(&twice));
+        let mut binary = HeaderMap::new();
+        binary.append(header::TRANSFER_ENCODING, HeaderValue::from_bytes(b"\xff").unwrap());
+        binary.append(header::TRANSFER_ENCODING, HeaderValue::from_static("chunked"));
+        assert!(!is_single_chunked(&binary));
+        assert!(!is_single_chunked(&HeaderMap::new()));
     }
 }

@@ -65,6 +65,7 @@ async fn serve(args: &ServeArgs) -> anyhow::Result<()> {
         connect_timeout: Duration::from_millis(args.connect_timeout_ms),
         header_read_timeout: Duration::from_millis(args.header_read_timeout_ms),
         shutdown_timeout: Duration::from_millis(args.shutdown_timeout_ms),
+        allow_trace: args.allow_trace,
     };
     let gateway = Gateway::new(settings).context("cannot start the timer thread")?;
     let selector =

@@ -16,7 +16,7 @@ use ingress_core::Route;
 use tower::Service;
 
 use super::endpoints::Target;
-use super::headers::{is_upgrade, join_cookies, remove_hop_by_hop, say_trailers_taken};
+use super::headers::{forwardable_upgrade, join_cookies, remove_hop_by_hop, say_trailers_taken};
 use super::state::{Gateway, TcpEndpoint};
 use super::tunnel::tunnel;
 use crate::upstream::{self, Forwarded, Outbound, TcpConnect, UpstreamBody};
@@ -147,7 +147,7 @@ impl Proxy {
         mut request: Request<Incoming>,
         endpoint: &TcpEndpoint,
     ) -> (Outbound, Option<hyper::upgrade::OnUpgrade>) {
-        let upgrade = is_upgrade(request.headers());
+        let upgrade = forwardable_upgrade(request.headers_mut());
         let downstream_upgrade = upgrade.then(|| hyper::upgrade::on(&mut request));
         let (mut parts, body) = request.into_parts();
 
@@ -222,13 +222,17 @@ async fn exchange(
 }
 
 /// The answer for an exchange that failed: 504 when the upstream did not
-/// answer in time, 502 otherwise.
+/// answer in time, 400 when the client's request body failed, 502
+/// otherwise.
 fn failed(endpoint: &TcpEndpoint, error: &upstream::Error) -> Response<ProxyBody> {
     if error.is_timeout() {
         return text(
             StatusCode::GATEWAY_TIMEOUT,
             "504 Gateway Timeout: the upstream did not answer in time\n",
         );
+    }
+    if error.is_request_body() {
+        return super::server::body_refused(error);
     }
     if error.is_connect() {
         tracing::debug!(endpoint = %endpoint.address(), %error, "connect failed");

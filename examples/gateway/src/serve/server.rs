@@ -1,6 +1,15 @@
 //! Serving the routed traffic: each accepted connection sniffed, then
 //! served as HTTP/1.1 or HTTP/2 through the Ingress layer and the proxy;
 //! at shutdown, no new connections, and the open ones finish (boundedly).
+//!
+//! Before routing, each request is screened for what the gateway will not
+//! forward ([`screen`]): `TRACE` (405, unless `--allow-trace`), and a
+//! request body in a transfer coding other than one `chunked` (501). A
+//! request body whose chunked framing breaks while it streams upstream is
+//! the client's fault, answered 400 ([`body_refused`]). hyper's server
+//! answers before the gateway sees a request for the rest: 400 for
+//! `Transfer-Encoding` without a final `chunked` (or in HTTP/1.0), 414 for
+//! a target over 65534 bytes.
 
 use std::convert::Infallible;
 use std::fmt;
@@ -9,7 +18,10 @@ use std::pin::{Pin, pin};
 use std::sync::Arc;
 use std::time::Duration;
 
-use hyper::body::Incoming;
+use http::header::{self, HeaderMap, HeaderValue};
+use http::{Method, Response, StatusCode, Version};
+use http_body_util::Either;
+use hyper::body::{Body as _, Incoming};
 use hyper::server::conn::{http1, http2};
 use hyper_util::rt::{TokioExecutor, TokioIo};
 use ingress_tower::IngressRoutingLayer;
@@ -18,7 +30,8 @@ use tokio::sync::watch;
 use tower::{Layer as _, ServiceExt as _};
 
 use super::accept::{self, Backoff};
-use super::proxy::Proxy;
+use super::headers::is_single_chunked;
+use super::proxy::{Proxy, ProxyBody, text};
 use super::sniff::{self, Opened};
 use super::state::Gateway;
 
@@ -26,6 +39,7 @@ use super::state::Gateway;
 /// accepting and waits (boundedly) for the requests in flight.
 pub(crate) async fn serve(gateway: Arc<Gateway>, mut listener: TcpListener, shutdown: impl Future<Output = ()>) {
     let layer = IngressRoutingLayer::new(gateway.routes.clone());
+    let allow_trace = gateway.settings.allow_trace;
     let mut servers = Servers {
         http1: http1::Builder::new(),
         http2: http2::Builder::new(TokioExecutor::new()),
@@ -59,13 +73,25 @@ pub(crate) async fn serve(gateway: Arc<Gateway>, mut listener: TcpListener, shut
         let service = hyper::service::service_fn(move |request: http::Request<Incoming>| {
             let stack = stack.clone();
             let gateway = Arc::clone(&counted);
+            let refused = screen(
+                request.method(),
+                request.version(),
+                request.headers(),
+                request.body().size_hint().exact().is_some(),
+                allow_trace,
+            );
             async move {
+                if let Some(refusal) = refused {
+                    let response = refusal.answer();
+                    gateway.metrics.count_request(None, response.status().as_u16());
+                    return Ok(response.map(Either::Right));
+                }
                 let response = stack.oneshot(request).await?;
                 // The proxy counts the answers it gives; these are the layer's.
                 if !response.body().is_from_inner() {
                     gateway.metrics.count_request(None, response.status().as_u16());
                 }
-                Ok::<_, Infallible>(response)
+                Ok::<_, Infallible>(response.map(Either::Left))
             }
         });
         let servers = Arc::clone(&servers);
@@ -129,5 +155,138 @@ where
     }
 }
 
+/// A request the gateway answers itself, before routing.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Refusal {
+    /// `TRACE` would reflect the request, cookies and credentials
+    /// included, to whoever can script a client: 405 unless enabled.
+    Trace,
+    /// A transfer coding other than one `chunked`: the gateway cannot
+    /// decode it, and re-framing the body would drop it (501).
+    TransferCoding,
+}
+
+impl Refusal {
+    fn answer(self) -> Response<ProxyBody> {
+        match self {
+            Self::Trace => {
+                let mut response = text(
+                    StatusCode::METHOD_NOT_ALLOWED,
+                    "405 Method Not Allowed: TRACE is not forwarded\n",
+                );
+                response
+                    .headers_mut()
+                    .insert(header::ALLOW, HeaderValue::from_static(ALLOWED));
+                response
+            }
+            Self::TransferCoding => {
+                let mut response = text(
+                    StatusCode::NOT_IMPLEMENTED,
+                    "501 Not Implemented: a transfer coding other than chunked\n",
+                );
+                // The body is in a coding the gateway does not read: nothing
+                // after it on this connection can be trusted.
+                response
+                    .headers_mut()
+                    .insert(header::CONNECTION, HeaderValue::from_static("close"));
+                response
+            }
+        }
+    }
+}
+
+/// The methods a 405 names: every one the gateway forwards.
+const ALLOWED: &str = "GET, HEAD, POST, PUT, DELETE, OPTIONS, PATCH";
+
+/// What the gateway refuses to forward, from the request head alone. Two
+/// cheap tests for the common request: a method comparison, and whether
+/// the body's length is known (a body of unknown length over HTTP/1.1 is
+/// the only one that can come with `Transfer-Encoding`; hyper's server
+/// refuses the field in HTTP/1.0, and HTTP/2 has none).
+fn screen(
+    method: &Method,
+    version: Version,
+    headers: &HeaderMap,
+    length_known: bool,
+    allow_trace: bool,
+) -> Option<Refusal> {
+    if method == Method::TRACE && !allow_trace {
+        return Some(Refusal::Trace);
+    }
+    if !length_known && version == Version::HTTP_11 && !is_single_chunked(headers) {
+        return Some(Refusal::TransferCoding);
+    }
+    None
+}
+
+/// The answer when the client's request body failed while it went upstream
+/// (bad chunk syntax, a connection gone mid-body): 400, as nginx answers.
+/// The upstream exchange is dropped with its connection, which never goes
+/// back to the pool, and hyper closes the client's connection after this
+/// answer, since its request body cannot be read to the end. When the
+/// upstream had answered already, the answer is cut short instead (see
+/// `upstream::body`), which closes the client's connection too.
+pub(crate) fn body_refused(error: &crate::upstream::Error) -> Response<ProxyBody> {
+    tracing::debug!(%error, "request body refused");
+    let mut response = text(
+        StatusCode::BAD_REQUEST,
+        "400 Bad Request: the request body is not valid HTTP/1.1 framing\n",
+    );
+    response
+        .headers_mut()
+        .insert(header::CONNECTION, HeaderValue::from_static("close"));
+    response
+}
+
 const H2_PING_INTERVAL: Duration = Duration::from_secs(30);
 const H2_PING_TIMEOUT: Duration = Duration::from_secs(20);
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn te(values: &[&str]) -> HeaderMap {
+        let mut headers = HeaderMap::new();
+        for value in values {
+            headers.append(header::TRANSFER_ENCODING, HeaderValue::from_str(value).unwrap());
+        }
+        headers
+    }
+
+    #[test]
+    fn trace_is_refused_unless_allowed() {
+        let none = HeaderMap::new();
+        let trace = screen(&Method::TRACE, Version::HTTP_11, &none, true, false);
+        assert_eq!(trace, Some(Refusal::Trace));
+        assert_eq!(screen(&Method::TRACE, Version::HTTP_11, &none, true, true), None);
+        assert_eq!(screen(&Method::GET, Version::HTTP_11, &none, true, false), None);
+        let answer = Refusal::Trace.answer();
+        assert_eq!(answer.status(), StatusCode::METHOD_NOT_ALLOWED);
+        assert!(!answer.headers()[header::ALLOW].to_str().unwrap().contains("TRACE"));
+    }
+
+    #[test]
+    fn a_body_in_another_coding_than_one_chunked_is_refused() {
+        let refused = |headers: &HeaderMap| screen(&Method::POST, Version::HTTP_11, headers, false, false);
+        assert_eq!(refused(&te(&["chunked"])), None);
+        for codings in [
+            &["gzip, chunked"][..],
+            &["identity, chunked"],
+            &["chunked, chunked"],
+            &["chunked", "chunked"],
+        ] {
+            assert_eq!(refused(&te(codings)), Some(Refusal::TransferCoding), "{codings:?}");
+        }
+        // A known length (Content-Length, or no body) is never looked at;
+        // nor HTTP/2, whose bodies have no transfer coding.
+        let odd = te(&["gzip, chunked"]);
+        assert_eq!(screen(&Method::POST, Version::HTTP_11, &odd, true, false), None);
+        assert_eq!(
+            screen(&Method::POST, Version::HTTP_2, &HeaderMap::new(), false, false),
+            None
+        );
+        let answer = Refusal::TransferCoding.answer();
+        assert_eq!(answer.status(), StatusCode::NOT_IMPLEMENTED);
+        assert_eq!(answer.headers()[header::CONNECTION], "close");
+    }
+}

@@ -26,6 +26,8 @@ pub(crate) struct Settings {
     pub(crate) header_read_timeout: Duration,
     /// Longest wait for in-flight requests at shutdown.
     pub(crate) shutdown_timeout: Duration,
+    /// Forward `TRACE` requests (405 otherwise).
+    pub(crate) allow_trace: bool,
 }
 
 /// The live state.

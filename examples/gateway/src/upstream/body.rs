@@ -2,7 +2,10 @@
 //! takes it. The connection goes back to its endpoint once the body has
 //! been read to the end; one whose answer was cut short, that switched
 //! protocols, that the upstream asked to close or whose request body did
-//! not go out whole is never reused.
+//! not go out whole is never reused. When the client's request body fails
+//! (bad chunk syntax) after the answer head went out, the answer fails
+//! too: the client's connection is closed rather than given an answer that
+//! looks whole.
 
 use std::fmt;
 use std::io;
@@ -107,6 +110,13 @@ impl<C: Connect> Body for UpstreamBody<C> {
         if let (Some(upload), Some(connection)) = (this.upload.as_mut(), this.connection.as_mut()) {
             match upload.poll_send(&mut connection.io, cx) {
                 Poll::Ready(Ok(())) => this.upload = None,
+                // The client's body broke (bad chunk syntax, a client gone):
+                // the answer is cut short, which closes the client's
+                // connection; the upstream's is dropped with it.
+                Poll::Ready(Err(error)) if error.is_request_body() => {
+                    tracing::debug!(%error, "request body refused after the answer head");
+                    return this.fail(io::Error::other(error));
+                }
                 Poll::Ready(Err(error)) => {
                     tracing::debug!(%error, "request body not sent whole");
                     this.upload = None;

@@ -258,6 +258,14 @@ impl Conn {
         }
     }
 
+    /// Reads until the server ends the connection (EOF or reset): what
+    /// came before the end.
+    pub async fn read_rest(&mut self) -> Vec<u8> {
+        let mut rest = Vec::new();
+        let _ = step("read to the end", self.stream.read_to_end(&mut rest)).await;
+        rest
+    }
+
     async fn line(&mut self) -> String {
         let mut line = Vec::new();
         self.stream.read_until(b'\n', &mut line).await.unwrap();

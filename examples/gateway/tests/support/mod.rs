@@ -23,6 +23,7 @@ pub mod binary;
 pub mod client;
 pub mod gateway;
 pub mod manifests;
+pub mod raw_upstream;
 
 use std::future::Future;
 use std::time::{Duration, Instant};
@@ -36,6 +37,7 @@ pub use ingress_test_support::{
     service_backend,
 };
 pub use manifests::{CONTROLLER, our_default_class, service_of, services};
+pub use raw_upstream::{RawUpstream, Received};
 
 /// The longest any single network step (connect, send, read an answer) may
 /// take before the test fails.
