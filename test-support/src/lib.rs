@@ -9,6 +9,10 @@
 //! know no rule of the semantics contract: an invalid host or path is
 //! written as given, for tests of rejection.
 //!
+//! With feature `apiserver`, [`apiserver::FakeApiServer`] is a loopback
+//! fake Kubernetes API server that kube-rs accepts, for tests of
+//! everything cluster-facing.
+//!
 //! This crate is not published and does not depend on `ingress-core` or
 //! `ingress-kube` (whose tests use it): what is specific to one crate's
 //! tests (running a binary, backends, clients) stays in that crate.
@@ -26,6 +30,8 @@
 //! assert!(text.contains("kind: IngressClass\n") && text.contains("kind: Ingress\n"));
 //! ```
 
+#[cfg(feature = "apiserver")]
+pub mod apiserver;
 mod backend;
 mod class;
 mod dir;
