@@ -135,6 +135,8 @@
 //! K8S_OPENAPI_ENABLED_VERSION=1.37 cargo doc -p ingress-kube
 //! ```
 
+#[cfg(feature = "cluster")]
+pub mod cluster;
 mod class;
 mod convert;
 mod endpoints;
