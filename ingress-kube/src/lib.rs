@@ -135,9 +135,9 @@
 //! K8S_OPENAPI_ENABLED_VERSION=1.37 cargo doc -p ingress-kube
 //! ```
 
+mod class;
 #[cfg(feature = "cluster")]
 pub mod cluster;
-mod class;
 mod convert;
 mod endpoints;
 pub mod feed;

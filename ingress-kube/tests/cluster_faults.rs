@@ -18,16 +18,25 @@ async fn a_dropped_watch_resumes_from_its_resource_version_without_a_list() {
     let harness = Harness::start(web()).await;
     harness.until("the first tables", |seen| seen.first).await;
     let lists = ingress_lists(&harness);
-    let watches = harness.fake.count_requests(|request| request.is_watch() && request.path().ends_with("/ingresses"));
+    let watches = harness
+        .fake
+        .count_requests(|request| request.is_watch() && request.path().ends_with("/ingresses"));
 
     harness.fake.drop_watches();
-    harness.fake.apply(ingress("shop", "shop.example", "web")).expect("added");
     harness
-        .until("shop routed", |seen| answer(&seen.routes, "shop.example", "/") == "default/web:80")
+        .fake
+        .apply(ingress("shop", "shop.example", "web"))
+        .expect("added");
+    harness
+        .until("shop routed", |seen| {
+            answer(&seen.routes, "shop.example", "/") == "default/web:80"
+        })
         .await;
     harness
         .until_true("a new watch", |h| {
-            h.fake.count_requests(|request| request.is_watch() && request.path().ends_with("/ingresses")) > watches
+            h.fake
+                .count_requests(|request| request.is_watch() && request.path().ends_with("/ingresses"))
+                > watches
         })
         .await;
     assert_eq!(ingress_lists(&harness), lists, "a dropped watch caused a LIST");
@@ -45,7 +54,10 @@ async fn a_410_relists_and_converges_with_the_changes_made_during_the_gap() {
         .fake
         .delete("networking.k8s.io/v1", "Ingress", Some("default"), "web")
         .expect("deleted");
-    harness.fake.apply(ingress("shop", "shop.example", "web")).expect("added");
+    harness
+        .fake
+        .apply(ingress("shop", "shop.example", "web"))
+        .expect("added");
     harness.fake.compact();
     harness.fake.reconnect();
 
@@ -81,7 +93,10 @@ async fn outage_keeps_the_last_tables_and_converges_after(outage: Outage) {
     assert_eq!(answer(&last.routes, "web.example", "/"), "default/web:80");
     assert_eq!(harness.seen().len(), published, "published during the outage");
 
-    harness.fake.apply(ingress("shop", "shop.example", "web")).expect("added");
+    harness
+        .fake
+        .apply(ingress("shop", "shop.example", "web"))
+        .expect("added");
     harness.fake.set_outage(None);
     harness
         .until("shop routed after the outage", |seen| {

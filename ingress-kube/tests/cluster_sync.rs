@@ -38,14 +38,24 @@ async fn adding_changing_and_deleting_ingresses_and_classes_changes_the_routes()
     let harness = Harness::start(web()).await;
     harness.until("the first tables", |seen| seen.first).await;
 
-    harness.fake.apply(ingress("shop", "shop.example", "web")).expect("added");
     harness
-        .until("shop routed", |seen| answer(&seen.routes, "shop.example", "/") == "default/web:80")
+        .fake
+        .apply(ingress("shop", "shop.example", "web"))
+        .expect("added");
+    harness
+        .until("shop routed", |seen| {
+            answer(&seen.routes, "shop.example", "/") == "default/web:80"
+        })
         .await;
 
-    harness.fake.apply(ingress("shop", "shop.example", "other")).expect("changed");
     harness
-        .until("shop re-routed", |seen| answer(&seen.routes, "shop.example", "/") == "default/other:80")
+        .fake
+        .apply(ingress("shop", "shop.example", "other"))
+        .expect("changed");
+    harness
+        .until("shop re-routed", |seen| {
+            answer(&seen.routes, "shop.example", "/") == "default/other:80"
+        })
         .await;
 
     harness
@@ -62,7 +72,9 @@ async fn adding_changing_and_deleting_ingresses_and_classes_changes_the_routes()
         .delete("networking.k8s.io/v1", "IngressClass", None, "gateway")
         .expect("deleted");
     harness
-        .until("web gone with its class", |seen| answer(&seen.routes, "web.example", "/") == "404")
+        .until("web gone with its class", |seen| {
+            answer(&seen.routes, "web.example", "/") == "404"
+        })
         .await;
     harness.fake.apply(class()).expect("added");
     harness
@@ -78,7 +90,10 @@ async fn b2_an_endpoint_slice_change_publishes_endpoints_and_not_routes() {
     harness.until("the first tables", |seen| seen.first).await;
     let before = harness.seen().len();
 
-    harness.fake.apply(slice("web", &["10.0.0.1", "10.0.0.2"])).expect("changed");
+    harness
+        .fake
+        .apply(slice("web", &["10.0.0.1", "10.0.0.2"]))
+        .expect("changed");
     let seen = harness
         .until("two endpoints", |seen| addresses(&seen.endpoints, "web").len() == 2)
         .await;
@@ -98,7 +113,12 @@ async fn b2_an_endpoint_slice_change_publishes_endpoints_and_not_routes() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn adding_changing_and_deleting_services_changes_the_endpoints() {
-    let harness = Harness::start(vec![class(), ingress("web", "web.example", "web"), slice("web", &["10.0.0.1"])]).await;
+    let harness = Harness::start(vec![
+        class(),
+        ingress("web", "web.example", "web"),
+        slice("web", &["10.0.0.1"]),
+    ])
+    .await;
     let seen = harness.until("the first tables", |seen| seen.first).await;
     assert!(addresses(&seen.endpoints, "web").is_empty(), "no Service, no endpoints");
 
@@ -113,7 +133,9 @@ async fn adding_changing_and_deleting_services_changes_the_endpoints() {
     changed["spec"]["ports"][0]["port"] = json!(81);
     harness.fake.apply(changed).expect("changed");
     harness
-        .until("port 80 no longer served", |seen| addresses(&seen.endpoints, "web").is_empty())
+        .until("port 80 no longer served", |seen| {
+            addresses(&seen.endpoints, "web").is_empty()
+        })
         .await;
 
     harness.fake.apply(service("web")).expect("changed back");
@@ -125,7 +147,9 @@ async fn adding_changing_and_deleting_services_changes_the_endpoints() {
         .delete("v1", "Service", Some("default"), "web")
         .expect("deleted");
     let seen = harness
-        .until("no Service, no endpoints", |seen| addresses(&seen.endpoints, "web").is_empty())
+        .until("no Service, no endpoints", |seen| {
+            addresses(&seen.endpoints, "web").is_empty()
+        })
         .await;
     assert!(!seen.routes_changed);
 }
@@ -153,9 +177,27 @@ async fn managed_fields_and_the_last_applied_annotation_are_not_stored() {
     assert!(!annotations.contains_key(LAST_APPLIED));
     assert_eq!(annotations.get("kept").map(String::as_str), Some("yes"));
     let stored = [
-        harness.stores.classes().state().iter().map(|o| o.metadata.clone()).collect::<Vec<_>>(),
-        harness.stores.services().state().iter().map(|o| o.metadata.clone()).collect(),
-        harness.stores.endpoint_slices().state().iter().map(|o| o.metadata.clone()).collect(),
+        harness
+            .stores
+            .classes()
+            .state()
+            .iter()
+            .map(|o| o.metadata.clone())
+            .collect::<Vec<_>>(),
+        harness
+            .stores
+            .services()
+            .state()
+            .iter()
+            .map(|o| o.metadata.clone())
+            .collect(),
+        harness
+            .stores
+            .endpoint_slices()
+            .state()
+            .iter()
+            .map(|o| o.metadata.clone())
+            .collect(),
     ];
     for meta in stored.iter().flatten() {
         assert!(meta.managed_fields.is_none(), "{:?}", meta.name);
@@ -189,9 +231,14 @@ async fn an_undecodable_object_is_skipped_and_reported() {
     harness
         .until_true("the edit reported", |h| h.status.record().decode_errors == 2)
         .await;
-    harness.fake.apply(ingress("shop", "shop.example", "web")).expect("added");
+    harness
+        .fake
+        .apply(ingress("shop", "shop.example", "web"))
+        .expect("added");
     let seen = harness
-        .until("shop routed", |seen| answer(&seen.routes, "shop.example", "/") == "default/web:80")
+        .until("shop routed", |seen| {
+            answer(&seen.routes, "shop.example", "/") == "default/web:80"
+        })
         .await;
     assert_eq!(answer(&seen.routes, "web.example", "/"), "default/web:80");
 }

@@ -42,7 +42,11 @@ impl Health {
     /// `kind` delivered an event or a list.
     pub(crate) fn succeeded(&mut self, kind: Kind) -> Option<Turned> {
         self.failing.remove(&kind);
-        if self.failing.is_empty() { self.recovered() } else { None }
+        if self.failing.is_empty() {
+            self.recovered()
+        } else {
+            None
+        }
     }
 
     /// The API server answered a probe: the watches reconnect at their
@@ -69,7 +73,10 @@ mod tests {
         assert_eq!(health.failed(Kind::Service, now), None);
         assert_eq!(health.succeeded(Kind::Ingress), None);
         assert!(health.is_stale());
-        assert_eq!(health.succeeded(Kind::Service), Some(Turned::Fresh { stale_since: now }));
+        assert_eq!(
+            health.succeeded(Kind::Service),
+            Some(Turned::Fresh { stale_since: now })
+        );
         assert_eq!(health.succeeded(Kind::Service), None);
         assert!(!health.is_stale());
     }

@@ -340,7 +340,10 @@ impl State {
             Some(Turned::Fresh { stale_since }) => {
                 self.status.update(|record| record.stale_since = None);
                 let stale_for = SystemTime::now().duration_since(stale_since).unwrap_or_default();
-                tracing::info!(stale_seconds = stale_for.as_secs_f64(), "API server feed is fresh again");
+                tracing::info!(
+                    stale_seconds = stale_for.as_secs_f64(),
+                    "API server feed is fresh again"
+                );
             }
             None => {}
         }

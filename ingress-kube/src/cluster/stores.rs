@@ -1,11 +1,11 @@
 //! The reflector stores the source keeps: the cluster's objects as last
 //! listed and watched, stripped. Reachable for others (a status writer).
 
-use kube::runtime::reflector::Store;
-use kube::runtime::reflector::store::Writer;
 use k8s_openapi::api::core::v1::Service;
 use k8s_openapi::api::discovery::v1::EndpointSlice;
 use k8s_openapi::api::networking::v1::{Ingress, IngressClass};
+use kube::runtime::reflector::Store;
+use kube::runtime::reflector::store::Writer;
 
 /// Read handles to the source's stores, one per kind. Cloning gives more
 /// handles to the same stores. A store shows a complete list: during a
