@@ -283,7 +283,7 @@ struct State {
 /// A store's objects in name order, so that equal lists compare equal.
 fn sorted<K: Resource<DynamicType = ()> + Clone>(store: &Store<K>) -> Vec<Arc<K>> {
     let mut objects = store.state();
-    objects.sort_by(|a, b| (a.namespace(), a.name_any()).cmp(&(b.namespace(), b.name_any())));
+    objects.sort_by_cached_key(|object| (object.namespace(), object.name_any()));
     objects
 }
 
