@@ -37,6 +37,14 @@ pub enum WriteError {
         /// The stored version.
         stored: String,
     },
+    /// A server-side apply sets fields another field manager owns to
+    /// other values, without `force`.
+    FieldConflict {
+        /// The object's name.
+        name: String,
+        /// The conflicting fields (JSON pointers) and their managers.
+        fields: Vec<(String, String)>,
+    },
 }
 
 impl fmt::Display for WriteError {
@@ -54,6 +62,13 @@ impl fmt::Display for WriteError {
                  (resourceVersion {expected} is not the stored {stored}); please apply your \
                  changes to the latest version and try again"
             ),
+            Self::FieldConflict { name, fields } => {
+                write!(f, "Apply failed on {name:?} with {} conflict(s):", fields.len())?;
+                for (field, manager) in fields {
+                    write!(f, " conflict with {manager:?}: {field}")?;
+                }
+                Ok(())
+            }
         }
     }
 }
@@ -67,7 +82,7 @@ impl WriteError {
             Self::UnknownKind { .. } | Self::NotFound { .. } => (404, "NotFound"),
             Self::Invalid(_) => (422, "Invalid"),
             Self::AlreadyExists { .. } => (409, "AlreadyExists"),
-            Self::Conflict { .. } => (409, "Conflict"),
+            Self::Conflict { .. } | Self::FieldConflict { .. } => (409, "Conflict"),
         }
     }
 }

@@ -3,8 +3,16 @@
 //! way kube-rs 5 uses it (paged lists with `resourceVersion`, chunked
 //! watch streams of JSON events, bookmarks, `410 Expired` as a watch
 //! `ERROR` event), takes status patches, lease writes with conflict
-//! checks and events, and has switchable faults (outage, failing lists,
-//! broken or silent watches, compaction).
+//! checks (a stale `resourceVersion`, or a server-side apply over another
+//! field manager's field: 409) and events, and has switchable faults
+//! (outage, failing lists, broken or silent watches, compaction).
+//!
+//! Simplifications, on purpose: no admission, validation, defaulting or
+//! authorization; strategic merge patches are read as JSON merge patches;
+//! field ownership has no `managedFields` in objects and treats lists as
+//! atomic; a watch whose selector stops matching an object gets no
+//! `DELETED` for it; the event log is never trimmed except by
+//! [`compact`](FakeApiServer::compact).
 //!
 //! It binds `127.0.0.1:0`, serves plain HTTP/1.1, and stops when dropped.
 //! Objects are JSON values in one store with one `resourceVersion`
@@ -31,6 +39,13 @@
 //! assert_eq!(stored["metadata"]["resourceVersion"], "1");
 //! assert_eq!(server.resource_version(), 1);
 //! assert!(server.kubeconfig().contains(&format!("server: {}", server.url())));
+//!
+//! // kube reads it like any API server.
+//! let client = server.client().map_err(std::io::Error::other)?;
+//! let classes = kube::Api::<k8s_openapi::api::networking::v1::IngressClass>::all(client);
+//! let listed = classes.list(&Default::default()).await.map_err(std::io::Error::other)?;
+//! assert_eq!(listed.metadata.resource_version.as_deref(), Some("1"));
+//! assert_eq!(server.count_requests(|r| r.is_list_of("/ingressclasses")), 1);
 //! # Ok(())
 //! # }
 //! ```
@@ -39,6 +54,7 @@ mod error;
 mod faults;
 mod kubeconfig;
 mod list;
+mod ownership;
 mod patch;
 mod query;
 mod reply;
@@ -225,9 +241,15 @@ impl FakeApiServer {
         self.shared.write(|store| store.compact_before(rv));
     }
 
-    /// Starts (`Some`) or ends (`None`) an outage.
+    /// Starts (`Some`) or ends (`None`) an outage. Starting one also
+    /// breaks every open watch stream, as a restarting API server does.
     pub fn set_outage(&self, outage: Option<Outage>) {
-        self.shared.faults.send_modify(|f| f.outage = outage);
+        self.shared.faults.send_modify(|f| {
+            if outage.is_some() {
+                f.watch_epoch += 1;
+            }
+            f.outage = outage;
+        });
     }
 
     /// Answers every LIST with `status` (e.g. 500 or 403, as a `Status`

@@ -7,6 +7,7 @@ use std::collections::{BTreeMap, VecDeque};
 
 use serde_json::{Value, json};
 
+use super::ownership::Owners;
 use super::resource::{RESOURCES, Resource};
 use super::timestamp;
 
@@ -66,6 +67,7 @@ type Key = (usize, String, String);
 pub(crate) struct Store {
     rv: u64,
     objects: BTreeMap<Key, Value>,
+    owners: BTreeMap<Key, Owners>,
     log: VecDeque<Change>,
     compacted: u64,
     pages: VecDeque<(u64, u64, Vec<Value>)>,
@@ -149,9 +151,25 @@ impl Store {
         (object, change)
     }
 
+    /// The field managers of an object's fields (server-side apply).
+    pub(crate) fn owners(&self, index: usize, namespace: &str, name: &str) -> Owners {
+        self.owners
+            .get(&(index, namespace.to_owned(), name.to_owned()))
+            .cloned()
+            .unwrap_or_default()
+    }
+
+    /// Replaces the field managers of an object's fields.
+    pub(crate) fn set_owners(&mut self, index: usize, namespace: &str, name: &str, owners: Owners) {
+        self.owners
+            .insert((index, namespace.to_owned(), name.to_owned()), owners);
+    }
+
     /// Removes an object, logging its deletion at a new version.
     pub(crate) fn remove(&mut self, index: usize, namespace: &str, name: &str) -> Option<Value> {
-        let mut object = self.objects.remove(&(index, namespace.to_owned(), name.to_owned()))?;
+        let key = (index, namespace.to_owned(), name.to_owned());
+        self.owners.remove(&key);
+        let mut object = self.objects.remove(&key)?;
         self.rv += 1;
         if let Some(meta) = object.get_mut("metadata").and_then(Value::as_object_mut) {
             meta.insert("resourceVersion".into(), json!(self.rv.to_string()));

@@ -3,14 +3,16 @@
 //! (replace, with the `resourceVersion` conflict check), PATCH (merge and
 //! server-side apply, on the object or its `status`) and DELETE.
 //!
-//! Server-side apply is approximated for one field manager: on `/status`
-//! the applied `status` replaces the stored one (so applying no `status`
-//! clears it); on the object the applied fields are merged in.
+//! Server-side apply keeps simplified field ownership (see
+//! [`ownership`](super::ownership)): an apply that changes another
+//! manager's field gets 409 unless forced, and one that stops setting a
+//! field removes it.
 
 use http::Response;
-use serde_json::Value;
+use serde_json::{Value, json};
 
 use super::error::WriteError;
+use super::ownership::{self, Owners, Scope};
 use super::patch;
 use super::query::Query;
 use super::reply::{self, Body};
@@ -30,7 +32,10 @@ pub(crate) fn apply(shared: &Shared, object: Value) -> Result<Value, WriteError>
     } else {
         String::new()
     };
-    Ok(shared.write(|store| store.put(index, &namespace, &name, object).0))
+    Ok(shared.write(|store| {
+        store.set_owners(index, &namespace, &name, Owners::new());
+        store.put(index, &namespace, &name, object).0
+    }))
 }
 
 /// Deletes an object named by `apiVersion`, `kind`, namespace and name.
@@ -65,7 +70,7 @@ pub(crate) fn get(shared: &Shared, route: &Route, name: &str, view: View) -> Res
 }
 
 /// `POST` to a collection: creates, or 409 `AlreadyExists`.
-pub(crate) fn create(shared: &Shared, route: &Route, body: &[u8]) -> Response<Body> {
+pub(crate) fn create(shared: &Shared, route: &Route, query: &Query, body: &[u8]) -> Response<Body> {
     let result = read_json(body).and_then(|mut object| {
         let name = match text(&object, "/metadata/name") {
             Some(name) => name,
@@ -85,6 +90,9 @@ pub(crate) fn create(shared: &Shared, route: &Route, body: &[u8]) -> Response<Bo
             if store.get(route.index, namespace, &name).is_some() {
                 return Err(WriteError::AlreadyExists { name: name.clone() });
             }
+            let mut owners = Owners::new();
+            ownership::update(&json!({}), &object, &mut owners, manager(query), scope(route));
+            store.set_owners(route.index, namespace, &name, owners);
             Ok(store.put(route.index, namespace, &name, object).0)
         })
     });
@@ -96,12 +104,12 @@ pub(crate) fn create(shared: &Shared, route: &Route, body: &[u8]) -> Response<Bo
 
 /// `PUT` of an object or its `status`: 409 `Conflict` when the body's
 /// `metadata.resourceVersion` is not the stored one.
-pub(crate) fn replace(shared: &Shared, route: &Route, name: &str, body: &[u8]) -> Response<Body> {
+pub(crate) fn replace(shared: &Shared, route: &Route, name: &str, query: &Query, body: &[u8]) -> Response<Body> {
     let result = read_json(body).and_then(|object| {
         if text(&object, "/metadata/name").is_some_and(|n| n != name) {
             return Err(WriteError::Invalid("metadata.name does not match the path".into()));
         }
-        update(shared, route, name, |stored| {
+        update(shared, route, name, manager(query), |stored, _| {
             check_version(name, stored, &object)?;
             Ok(object.clone())
         })
@@ -141,33 +149,40 @@ pub(crate) fn patch(
     }
     let changes = if apply { read_yaml(body) } else { read_json(body) };
     let namespace = route.namespace.as_deref().unwrap_or_default();
+    let manager = manager(query);
+    let force = query.flag("force");
+    let scope = scope(route);
     let result = changes.and_then(|changes| {
-        let exists = shared.store().get(route.index, namespace, name).is_some();
-        if apply && !route.status && !exists {
+        if apply && !route.status {
             // Server-side apply creates what is missing.
-            let mut object = changes;
-            if route.resource.has_status
-                && let Some(fields) = object.as_object_mut()
-            {
-                fields.remove("status");
-            }
-            return Ok(shared.write(|store| store.put(route.index, namespace, name, object).0));
-        }
-        update(shared, route, name, |stored| {
-            check_version(name, stored, &changes)?;
-            let mut object = stored.clone();
-            if apply && route.status {
-                let status = changes.get("status").cloned();
-                if let Some(fields) = object.as_object_mut() {
-                    match status {
-                        Some(status) => fields.insert("status".into(), status),
-                        None => fields.remove("status"),
-                    };
+            let created = shared.write(|store| {
+                if store.get(route.index, namespace, name).is_some() {
+                    return None;
                 }
-            } else {
-                patch::merge(&mut object, &changes);
+                let mut owners = Owners::new();
+                let object = ownership::apply(&json!({}), &mut owners, &changes, manager, scope);
+                store.set_owners(route.index, namespace, name, owners);
+                Some(store.put(route.index, namespace, name, object).0)
+            });
+            if let Some(object) = created {
+                return Ok(object);
             }
-            Ok(object)
+        }
+        update(shared, route, name, manager, |stored, owners| {
+            check_version(name, stored, &changes)?;
+            if !apply {
+                let mut object = stored.clone();
+                patch::merge(&mut object, &changes);
+                return Ok(object);
+            }
+            let fields = ownership::conflicts(stored, owners, &changes, manager, scope);
+            if !force && !fields.is_empty() {
+                return Err(WriteError::FieldConflict {
+                    name: name.to_owned(),
+                    fields,
+                });
+            }
+            Ok(ownership::apply(stored, owners, &changes, manager, scope))
         })
     });
     match result {
@@ -185,14 +200,16 @@ pub(crate) fn remove(shared: &Shared, route: &Route, name: &str) -> Response<Bod
     }
 }
 
-/// Replaces a stored object with `change(stored)`, keeping what the route
-/// may not touch: only `status` on `/status`, everything but `status` on
-/// the object of a resource with a status subresource.
+/// Replaces a stored object with `change(stored, owners)`, keeping what
+/// the route may not touch (only `status` on `/status`, everything but
+/// `status` on the object of a resource with a status subresource), and
+/// gives `manager` the fields that changed.
 fn update(
     shared: &Shared,
     route: &Route,
     name: &str,
-    change: impl FnOnce(&Value) -> Result<Value, WriteError>,
+    manager: &str,
+    change: impl FnOnce(&Value, &mut Owners) -> Result<Value, WriteError>,
 ) -> Result<Value, WriteError> {
     let namespace = route.namespace.as_deref().unwrap_or_default();
     shared.write(|store| {
@@ -200,9 +217,10 @@ fn update(
             .get(route.index, namespace, name)
             .ok_or_else(|| not_found(name))?
             .clone();
-        let changed = change(&stored)?;
+        let mut owners = store.owners(route.index, namespace, name);
+        let changed = change(&stored, &mut owners)?;
         let object = if route.status {
-            let mut object = stored;
+            let mut object = stored.clone();
             set_status(&mut object, changed.get("status").cloned());
             object
         } else if route.resource.has_status {
@@ -212,8 +230,26 @@ fn update(
         } else {
             changed
         };
+        ownership::update(&stored, &object, &mut owners, manager, scope(route));
+        store.set_owners(route.index, namespace, name, owners);
         Ok(store.put(route.index, namespace, name, object).0)
     })
+}
+
+/// The part of an object a write to `route` may touch.
+fn scope(route: &Route) -> Scope {
+    if route.status {
+        Scope::Status
+    } else if route.resource.has_status {
+        Scope::AllButStatus
+    } else {
+        Scope::All
+    }
+}
+
+/// The write's field manager: `fieldManager`, or `unknown`.
+fn manager(query: &Query) -> &str {
+    query.get("fieldManager").filter(|m| !m.is_empty()).unwrap_or("unknown")
 }
 
 fn set_status(object: &mut Value, status: Option<Value>) {

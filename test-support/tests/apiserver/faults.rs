@@ -77,6 +77,26 @@ async fn a_list_500_is_retried_until_the_server_recovers() {
 }
 
 #[tokio::test]
+async fn a_list_without_a_resource_version_is_listed_again() {
+    let server = FakeApiServer::start().await.unwrap();
+    server.apply(service("shop", "web")).unwrap();
+    server.omit_list_resource_version(true);
+    let (store, _task) = reflect(
+        Api::<Service>::all(server.client().unwrap()),
+        watcher::Config::default(),
+    );
+    let lists = || server.count_requests(|r| r.is_list_of("/services"));
+    eventually("the list is repeated", || lists() >= 2).await;
+    assert_eq!(server.count_requests(|r| r.is_watch()), 0, "no watch without a version");
+
+    server.omit_list_resource_version(false);
+    within("ready once lists carry a version", store.wait_until_ready())
+        .await
+        .unwrap();
+    assert_eq!(names(&store), ["web"]);
+}
+
+#[tokio::test]
 async fn a_list_403_during_a_relist_keeps_the_old_store() {
     let server = FakeApiServer::start().await.unwrap();
     server.apply(service("shop", "web")).unwrap();
@@ -148,8 +168,8 @@ async fn a_watcher_converges_after_an_outage_with_changes_during_it() {
     );
     within("first list", store.wait_until_ready()).await.unwrap();
 
+    // The outage breaks the open stream; kube's re-watch is refused.
     server.set_outage(Some(Outage::Refuse));
-    server.drop_watches();
     let watches = server.count_requests(|r| r.is_watch());
     eventually("a watch is refused", || {
         server.count_requests(|r| r.is_watch()) > watches

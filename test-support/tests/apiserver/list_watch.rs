@@ -4,7 +4,7 @@ use std::time::Duration;
 
 use k8s_openapi::api::core::v1::{Secret, Service};
 use k8s_openapi::api::discovery::v1::EndpointSlice;
-use k8s_openapi::api::networking::v1::Ingress;
+use k8s_openapi::api::networking::v1::{Ingress, IngressClass};
 use kube::api::{Api, PartialObjectMeta};
 use kube::runtime::watcher;
 use serde_json::json;
@@ -144,22 +144,19 @@ async fn selectors_filter_secrets_by_type_and_slices_by_label() {
     assert_eq!(names(&secrets), ["tls"]);
     assert_eq!(names(&slices), ["web-1"]);
 
-    // Watches filter the same way.
-    server
-        .apply(
-            json!({"apiVersion": "v1", "kind": "Secret", "metadata": {"name": "tls-2"}, "type": "kubernetes.io/tls"}),
-        )
-        .unwrap();
-    server
-        .apply(json!({"apiVersion": "v1", "kind": "Secret", "metadata": {"name": "z-opaque"}, "type": "Opaque"}))
-        .unwrap();
+    // Watches filter the same way: what must not pass goes first on each
+    // stream, so had it passed, it would be in the store before the rest.
+    let secret = |name: &str, kind: &str| json!({"apiVersion": "v1", "kind": "Secret", "metadata": {"name": name}, "type": kind});
+    server.apply(secret("z-opaque", "Opaque")).unwrap();
+    server.apply(slice("loose-2", json!({}))).unwrap();
+    server.apply(secret("tls-2", "kubernetes.io/tls")).unwrap();
     server
         .apply(slice("web-2", json!({"kubernetes.io/service-name": "web"})))
         .unwrap();
-    eventually("tls-2 and web-2 arrive", || secrets.len() == 2 && slices.len() == 2).await;
-    // The opaque Secret came after tls-2; had it passed the filter, it
-    // would have arrived by now.
-    assert_eq!(names(&secrets), ["tls", "tls-2"]);
+    eventually("tls-2 and web-2 arrive", || {
+        names(&secrets) == ["tls", "tls-2"] && names(&slices) == ["web-1", "web-2"]
+    })
+    .await;
 }
 
 #[tokio::test]
@@ -185,4 +182,56 @@ async fn a_metadata_only_watcher_and_a_streaming_list_reach_ready() {
     eventually("api reaches both", || metadata.len() == 2 && streamed.len() == 2).await;
     let streaming_lists = server.count_requests(|r| r.path_and_query.contains("sendInitialEvents=true"));
     assert_eq!(streaming_lists, 1);
+}
+
+#[tokio::test]
+async fn five_long_lived_watches_share_one_server() {
+    let server = FakeApiServer::start().await.unwrap();
+    let client = server.client().unwrap();
+    let config = watcher::Config::default;
+    let (ingresses, _a) = reflect(Api::<Ingress>::all(client.clone()), config());
+    let (classes, _b) = reflect(Api::<IngressClass>::all(client.clone()), config());
+    let (services, _c) = reflect(Api::<Service>::all(client.clone()), config());
+    let (slices, _d) = reflect(
+        Api::<EndpointSlice>::all(client.clone()),
+        config().labels("kubernetes.io/service-name"),
+    );
+    let (secrets, _e) = reflect(Api::<Secret>::all(client), config().fields("type=kubernetes.io/tls"));
+    within("all five ready", async {
+        ingresses.wait_until_ready().await.unwrap();
+        classes.wait_until_ready().await.unwrap();
+        services.wait_until_ready().await.unwrap();
+        slices.wait_until_ready().await.unwrap();
+        secrets.wait_until_ready().await.unwrap();
+    })
+    .await;
+    let watches = || server.count_requests(|r| r.is_watch());
+    eventually("five watches open", || watches() >= 5).await;
+
+    server.apply(ingress("shop", "web", "a.example")).unwrap();
+    server
+        .apply(json!({"apiVersion": "networking.k8s.io/v1", "kind": "IngressClass", "metadata": {"name": "ours"}, "spec": {"controller": "x/y"}}))
+        .unwrap();
+    server.apply(service("shop", "web")).unwrap();
+    server
+        .apply(json!({
+            "apiVersion": "discovery.k8s.io/v1", "kind": "EndpointSlice",
+            "metadata": {"name": "web-1", "namespace": "shop", "labels": {"kubernetes.io/service-name": "web"}},
+            "addressType": "IPv4", "endpoints": [],
+        }))
+        .unwrap();
+    server
+        .apply(json!({"apiVersion": "v1", "kind": "Secret", "metadata": {"name": "tls", "namespace": "shop"}, "type": "kubernetes.io/tls"}))
+        .unwrap();
+    eventually("each watch delivers its change", || {
+        [
+            ingresses.len(),
+            classes.len(),
+            services.len(),
+            slices.len(),
+            secrets.len(),
+        ] == [1; 5]
+    })
+    .await;
+    assert_eq!(watches(), 5, "no stream ended or was re-opened");
 }

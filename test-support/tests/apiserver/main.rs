@@ -5,6 +5,7 @@
 mod support;
 
 mod faults;
+mod leader;
 mod list_watch;
 mod protocol;
 mod robustness;

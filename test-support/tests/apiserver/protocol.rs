@@ -6,7 +6,7 @@ use std::time::Duration;
 use futures_util::StreamExt as _;
 use k8s_openapi::api::core::v1::Service;
 use kube::Config;
-use kube::api::{Api, ListParams, WatchEvent, WatchParams};
+use kube::api::{Api, ListParams, VersionMatch, WatchEvent, WatchParams};
 use kube::config::{KubeConfigOptions, Kubeconfig};
 
 use ingress_test_support::apiserver::FakeApiServer;
@@ -52,6 +52,13 @@ async fn list_pages_share_one_version_and_one_snapshot() {
     assert!(
         matches!(&expired, Err(kube::Error::Api(s)) if s.code == 410),
         "{expired:?}"
+    );
+    // So is an exact list at a compacted version.
+    let exact = ListParams::default().at("1").matching(VersionMatch::Exact);
+    let too_old = api.list(&exact).await;
+    assert!(
+        matches!(&too_old, Err(kube::Error::Api(s)) if s.code == 410),
+        "{too_old:?}"
     );
 }
 

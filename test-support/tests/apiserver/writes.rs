@@ -213,3 +213,46 @@ async fn events_from_the_recorder_are_stored_and_repeats_patched() {
         "events.k8s.io/v1, not core"
     );
 }
+
+#[tokio::test]
+async fn an_apply_of_another_managers_lease_field_conflicts_unless_forced() {
+    let server = FakeApiServer::start().await.unwrap();
+    let api = Api::<Lease>::namespaced(server.client().unwrap(), "ingress-rs");
+    let holder = |who: &str| {
+        json!({
+            "apiVersion": "coordination.k8s.io/v1",
+            "kind": "Lease",
+            "spec": {"holderIdentity": who, "leaseDurationSeconds": 15},
+        })
+    };
+    let a = PatchParams::apply("candidate-a");
+    let b = PatchParams::apply("candidate-b");
+    let created = within("apply creates", api.patch("lock", &a, &Patch::Apply(holder("pod-a"))))
+        .await
+        .unwrap();
+    assert_eq!(created.spec.and_then(|s| s.holder_identity).as_deref(), Some("pod-a"));
+
+    // Same values: no conflict. Different values: 409 naming the owner.
+    api.patch("lock", &b, &Patch::Apply(holder("pod-a"))).await.unwrap();
+    let clash = api.patch("lock", &b, &Patch::Apply(holder("pod-b"))).await;
+    assert!(
+        matches!(&clash, Err(kube::Error::Api(s)) if s.code == 409 && s.message.contains("candidate-a")),
+        "{clash:?}"
+    );
+    let forced = api
+        .patch("lock", &b.clone().force(), &Patch::Apply(holder("pod-b")))
+        .await
+        .unwrap();
+    assert_eq!(forced.spec.and_then(|s| s.holder_identity).as_deref(), Some("pod-b"));
+    // Now candidate-a is the one in conflict.
+    let late = api.patch("lock", &a, &Patch::Apply(holder("pod-a"))).await;
+    assert!(matches!(&late, Err(kube::Error::Api(s)) if s.code == 409), "{late:?}");
+
+    // A merge patch (an update) takes a field over without conflict.
+    let merge = json!({"spec": {"holderIdentity": "pod-a"}});
+    let taken = api
+        .patch("lock", &PatchParams::default(), &Patch::Merge(&merge))
+        .await
+        .unwrap();
+    assert_eq!(taken.spec.and_then(|s| s.holder_identity).as_deref(), Some("pod-a"));
+}
