@@ -305,12 +305,17 @@ impl State {
             }
             What::Failed(error) => {
                 self.status.update(|record| record.watch_restarts += 1);
-                tracing::debug!(%kind, %error, "watch failed; retrying after backoff");
-                let turned = self.health.failed(kind, SystemTime::now());
-                if turned.is_some() {
-                    tracing::warn!(%kind, %error, "watch failed");
+                match self.health.failed(kind, SystemTime::now()) {
+                    Some(Turned::Stale(since)) => {
+                        self.status.update(|record| record.stale_since = Some(since));
+                        tracing::warn!(
+                            %kind,
+                            %error,
+                            "API server feed is stale: serving the last tables until it answers again"
+                        );
+                    }
+                    _ => tracing::debug!(%kind, %error, "watch failed; retrying after backoff"),
                 }
-                self.turned(turned);
             }
             What::Undecodable { object, error } => {
                 self.status.update(|record| record.decode_errors += 1);
@@ -333,9 +338,9 @@ impl State {
     /// Records and logs a change of state.
     fn turned(&mut self, turned: Option<Turned>) {
         match turned {
+            // Only a failure turns the source stale, and logs it there.
             Some(Turned::Stale(since)) => {
                 self.status.update(|record| record.stale_since = Some(since));
-                tracing::warn!("API server feed is stale: serving the last tables until it answers again");
             }
             Some(Turned::Fresh { stale_since }) => {
                 self.status.update(|record| record.stale_since = None);
