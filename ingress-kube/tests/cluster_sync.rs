@@ -258,3 +258,44 @@ async fn one_namespace_watches_only_its_objects() {
     assert_eq!(answer(&seen.routes, "other.example", "/"), "404");
     assert_eq!(harness.status.record().objects.get(&Kind::Ingress), Some(&1));
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn v8_an_invalid_edit_of_a_served_ingress_keeps_its_last_valid_version() {
+    let harness = Harness::start(web()).await;
+    harness.until("the first tables", |seen| seen.first).await;
+
+    let mut invalid = ingress("web", "web.example", "other");
+    invalid["spec"]["rules"][0]["http"]["paths"][0]["path"] = json!("no-leading-slash");
+    harness.fake.apply(invalid).expect("applied");
+    let seen = harness
+        .until("the edit rejected", |seen| {
+            seen.routes.report().rejections().count() == 1
+        })
+        .await;
+    assert_eq!(answer(&seen.routes, "web.example", "/"), "default/web:80");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_burst_of_changes_is_coalesced_into_few_rebuilds() {
+    let harness = Harness::start(web()).await;
+    harness.until("the first tables", |seen| seen.first).await;
+    let before = harness.seen().len();
+
+    for index in 0..50 {
+        harness
+            .fake
+            .apply(ingress(
+                &format!("burst-{index}"),
+                &format!("burst-{index}.example"),
+                "web",
+            ))
+            .expect("applied");
+    }
+    harness
+        .until("the whole burst routed", |seen| {
+            (0..50).all(|index| answer(&seen.routes, &format!("burst-{index}.example"), "/") == "default/web:80")
+        })
+        .await;
+    let rebuilds = harness.seen().len() - before;
+    assert!(rebuilds <= 10, "{rebuilds} rebuilds for a burst of 50 changes");
+}
