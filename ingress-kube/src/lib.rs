@@ -26,8 +26,12 @@
 //!    Services and EndpointSlices to its ready endpoint addresses, or says
 //!    why there are none (B1-B3), in a table swapped apart from the routes.
 //! 6. [`feed`] is the pipeline every program runs on: a source (manifest
-//!    files, and next the API server) in, the live route and endpoint
-//!    tables out, each swapped on its own, with readiness and status.
+//!    files, or the API server) in, the live route and endpoint tables
+//!    out, each swapped on its own, with readiness and status.
+//! 7. `cluster` (feature `cluster`, on by default) is the API-server
+//!    source: kube watchers and reflector stores for the four kinds,
+//!    coalesced into the feed. `default-features = false` leaves the
+//!    manifest-only crate, without kube or tokio.
 //!
 //! ```
 //! use ingress_core::{HostHeader, HttpVersion, Outcome, RequestHead, TableOptions};
@@ -136,6 +140,8 @@
 //! ```
 
 mod class;
+#[cfg(feature = "cluster")]
+pub mod cluster;
 mod convert;
 mod endpoints;
 pub mod feed;

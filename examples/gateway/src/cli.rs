@@ -11,7 +11,7 @@
 use std::net::SocketAddr;
 use std::path::PathBuf;
 
-use clap::{Args, Parser, Subcommand, ValueEnum};
+use clap::{ArgGroup, Args, Parser, Subcommand, ValueEnum};
 
 /// A gateway with Kubernetes Ingress semantics.
 #[derive(Debug, Parser)]
@@ -31,8 +31,9 @@ pub enum Command {
     Check(CheckArgs),
     /// Answer which backend requests would reach, and why, as JSON lines.
     Route(RouteArgs),
-    /// Serve: a reverse proxy routing by the manifests' Ingresses to the
-    /// ready endpoints of their Services, reloading when the files change.
+    /// Serve: a reverse proxy routing by the Ingresses of manifest files
+    /// (reloaded when they change) or of a cluster (`--kube`, watched) to
+    /// the ready endpoints of their Services.
     Serve(ServeArgs),
     /// Serve a copy of nginx's welcome page: the seed scenario's stand-in
     /// backend where nginx is not installed.
@@ -99,12 +100,37 @@ pub struct RouteArgs {
     pub method: String,
 }
 
-/// `serve`: where the manifests are, where to listen, and the timeouts.
+/// Where `serve` reads its objects (manifest files or a cluster, exactly
+/// one of them), and which Ingresses are ours.
+#[derive(Debug, Args)]
+#[command(group(ArgGroup::new("objects").required(true).args(["manifests", "kube"])))]
+pub struct ServeSource {
+    /// A manifest file, or a directory read recursively (*.yaml, *.yml, *.json).
+    #[arg(long, value_name = "PATH")]
+    pub manifests: Option<PathBuf>,
+    /// Watch a cluster's API server instead of files. The cluster is found
+    /// as kubectl finds it: KUBECONFIG, else ~/.kube/config, else the
+    /// in-cluster service account; an http:// server (kubectl proxy) works.
+    #[arg(long)]
+    pub kube: bool,
+    /// With --kube: watch Ingresses, Services and EndpointSlices in this
+    /// namespace only (so that a Role can replace the ClusterRole).
+    #[arg(long, value_name = "NS", conflicts_with = "manifests")]
+    pub namespace: Option<String>,
+    /// Our controller name: IngressClasses with this spec.controller are ours.
+    #[arg(long, value_name = "NAME", default_value = ingress_kube::DEFAULT_CONTROLLER)]
+    pub controller: String,
+    /// Also serve Ingresses that name no class (and no default class is set).
+    #[arg(long)]
+    pub watch_without_class: bool,
+}
+
+/// `serve`: where the objects come from, where to listen, and the timeouts.
 #[derive(Debug, Args)]
 pub struct ServeArgs {
-    /// Where the manifests are and which Ingresses are ours.
+    /// Where the objects come from and which Ingresses are ours.
     #[command(flatten)]
-    pub source: Source,
+    pub source: ServeSource,
     /// Where to serve routed traffic (HTTP/1.1 and HTTP/2 cleartext).
     #[arg(long, value_name = "ADDR")]
     pub listen: SocketAddr,
@@ -118,6 +144,12 @@ pub struct ServeArgs {
     /// How often to look for changed manifest files.
     #[arg(long, default_value_t = 1000, value_name = "MS")]
     pub reload_interval_ms: u64,
+    /// With --kube: rebuild once no change came for this long...
+    #[arg(long, default_value_t = 100, value_name = "MS")]
+    pub coalesce_quiet_ms: u64,
+    /// ...or this long after the first change of a burst, at the latest.
+    #[arg(long, default_value_t = 1000, value_name = "MS")]
+    pub coalesce_max_ms: u64,
     /// Longest wait for an upstream's response headers, then 504 (checked
     /// every 100 ms, so up to 100 ms later).
     #[arg(long, default_value_t = 30_000, value_name = "MS")]

@@ -228,6 +228,8 @@ impl<P: Publish> Feed<P> {
             record.relists = shared.relists;
             record.status_writes = shared.status_writes;
             record.events_emitted = shared.events_emitted;
+            record.decode_errors = shared.decode_errors;
+            record.stale_since = shared.stale_since;
             *shared = record.clone();
         });
 

@@ -5,7 +5,8 @@
 //! compile, endpoints) -> [`Publish`] -> swapped tables.
 //!
 //! - **Sources.** Manifest files ([`FileSource`], a polling loop on a
-//!   thread of its own) and, next, the API server. A source hands the feed
+//!   thread of its own) and the API server (`cluster::ClusterSource`,
+//!   feature `cluster`). A source hands the feed
 //!   complete lists of each kind ([`Snapshot`]), never a half-listed
 //!   store.
 //! - **Core.** [`Feed`] is synchronous and does no I/O: it publishes

@@ -37,6 +37,11 @@ pub struct SourceStatus {
     pub status_writes: u64,
     /// Kubernetes Events emitted.
     pub events_emitted: u64,
+    /// Objects the source could not decode, reported and skipped.
+    pub decode_errors: u64,
+    /// Since when the source has been failing to reach its API server
+    /// (the tables may miss changes made since); `None` while it is fresh.
+    pub stale_since: Option<SystemTime>,
 }
 
 /// A shared view of a feed's [`SourceStatus`] and readiness. Cloning gives

@@ -46,11 +46,15 @@ async fn answer(gateway: Arc<Gateway>, request: Request<Incoming>) -> Result<Res
             "text/plain",
             "no routing table yet\n".to_owned(),
         ),
-        "/metrics" => (
-            StatusCode::OK,
-            "application/openmetrics-text; version=1.0.0; charset=utf-8",
-            gateway.metrics.encode(),
-        ),
+        "/metrics" => {
+            // The source's counters and staleness change between rebuilds.
+            gateway.metrics.record_source(&gateway.feed.record());
+            (
+                StatusCode::OK,
+                "application/openmetrics-text; version=1.0.0; charset=utf-8",
+                gateway.metrics.encode(),
+            )
+        }
         "/routes" => (StatusCode::OK, "application/json", routes(&gateway)),
         _ => (
             StatusCode::NOT_FOUND,
@@ -96,6 +100,7 @@ fn routes(gateway: &Gateway) -> String {
         "version": table.version(),
         "routes": routes,
         "diagnostics": diagnostics,
+        "ready": gateway.feed.is_ready(),
         "source": source(&gateway.feed.record()),
     });
     format!("{body:#}\n")
@@ -118,6 +123,11 @@ fn source(record: &SourceStatus) -> serde_json::Value {
         "relists": record.relists,
         "statusWrites": record.status_writes,
         "eventsEmitted": record.events_emitted,
+        "decodeErrors": record.decode_errors,
+        "staleSince": record
+            .stale_since
+            .and_then(|time| time.duration_since(UNIX_EPOCH).ok())
+            .map(|since| since.as_secs_f64()),
     })
 }
 

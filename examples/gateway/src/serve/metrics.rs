@@ -65,6 +65,10 @@ struct FeedMetrics {
     relists: Counter,
     status_writes: Counter,
     events_emitted: Counter,
+    decode_errors: Counter,
+    stale: Gauge,
+    stale_since: Gauge,
+    resource_versions: Family<KindLabels, Gauge>,
 }
 
 impl FeedMetrics {
@@ -77,6 +81,10 @@ impl FeedMetrics {
             relists: Counter::default(),
             status_writes: Counter::default(),
             events_emitted: Counter::default(),
+            decode_errors: Counter::default(),
+            stale: Gauge::default(),
+            stale_since: Gauge::default(),
+            resource_versions: Family::default(),
         };
         registry.register(
             "ingress_feed_source",
@@ -112,6 +120,26 @@ impl FeedMetrics {
             "ingress_feed_events_emitted",
             "Kubernetes Events emitted",
             metrics.events_emitted.clone(),
+        );
+        registry.register(
+            "ingress_feed_decode_errors",
+            "API-server objects that did not decode and were skipped",
+            metrics.decode_errors.clone(),
+        );
+        registry.register(
+            "ingress_feed_stale",
+            "1 while the source fails to reach its API server (the last tables keep serving)",
+            metrics.stale.clone(),
+        );
+        registry.register(
+            "ingress_feed_stale_since_timestamp_seconds",
+            "Since when the source has been stale (Unix time; 0 when fresh)",
+            metrics.stale_since.clone(),
+        );
+        registry.register(
+            "ingress_feed_resource_version",
+            "The newest resourceVersion seen, by kind (when numeric)",
+            metrics.resource_versions.clone(),
         );
         metrics
     }
@@ -222,6 +250,17 @@ impl Metrics {
         catch_up(&feed.relists, record.relists);
         catch_up(&feed.status_writes, record.status_writes);
         catch_up(&feed.events_emitted, record.events_emitted);
+        catch_up(&feed.decode_errors, record.decode_errors);
+        let stale_since = record.stale_since.and_then(|time| time.duration_since(UNIX_EPOCH).ok());
+        feed.stale.set(i64::from(record.stale_since.is_some()));
+        feed.stale_since
+            .set(stale_since.map_or(0, |since| i64::try_from(since.as_secs()).unwrap_or(i64::MAX)));
+        for (kind, version) in &record.resource_versions {
+            if let Ok(version) = version.parse::<i64>() {
+                let labels = KindLabels { kind: kind.to_string() };
+                feed.resource_versions.get_or_create(&labels).set(version);
+            }
+        }
     }
 
     /// The Prometheus text format.

@@ -1,11 +1,15 @@
 //! `ingress-gateway serve`: a reverse proxy with Ingress semantics.
 //!
-//! Manifests in (re-read when they change, through ingress-kube's feed),
-//! two tables out: routes (the ingress-core table, behind the
+//! Manifests in (re-read when they change) or a cluster's objects
+//! (watched, `--kube`), through ingress-kube's feed, two tables out: routes (the ingress-core table, behind the
 //! ingress-tower layer) and endpoints (ready addresses per backend, in
 //! slots the routes hold), each swapped on its own (B2). Every request is
 //! routed by the layer, then forwarded by [`proxy`] to a ready endpoint of
 //! its backend, round robin, over the connections of [`crate::upstream`].
+//!
+//! From a cluster the listeners open at once: until every kind has been
+//! listed, routed requests get 503 with `Retry-After` and `/readyz` 503;
+//! once ready, the gateway stays ready while the feed is stale.
 
 mod accept;
 mod admin;
@@ -28,7 +32,8 @@ use std::time::Duration;
 
 use anyhow::Context as _;
 use ingress_kube::ClassSelector;
-use ingress_kube::feed::{Feed, FileSource};
+use ingress_kube::cluster::ClusterSource;
+use ingress_kube::feed::{Coalescer, Feed, FileSource};
 use tokio::net::TcpListener;
 
 use crate::cli::ServeArgs;
@@ -71,29 +76,50 @@ async fn serve(args: &ServeArgs) -> anyhow::Result<()> {
     let selector =
         ClassSelector::new(args.source.controller.as_str()).with_watch_without_class(args.source.watch_without_class);
     let publisher = reload::Publisher::new(Arc::clone(&gateway));
-    let mut feed = Feed::new(selector, publisher).with_status(gateway.feed.clone());
-    let interval = Duration::from_millis(args.reload_interval_ms);
-    let mut files = FileSource::new(args.source.manifests.clone(), interval);
-    let loaded = files
-        .load(&mut feed)
-        .with_context(|| format!("cannot read manifests at {}", args.source.manifests.display()))?;
-    reload::report(Ok(loaded));
-
-    let listener = TcpListener::bind(args.listen)
-        .await
-        .with_context(|| format!("cannot listen on {}", args.listen))?;
-    announce("listening on", &listener)?;
-    if let Some(admin) = args.admin_listen {
-        let admin = TcpListener::bind(admin)
-            .await
-            .with_context(|| format!("cannot listen on {admin}"))?;
-        announce("admin on", &admin)?;
-        tokio::spawn(admin::serve(Arc::clone(&gateway), admin));
-    }
-    std::thread::Builder::new()
-        .name("reload".to_owned())
-        .spawn(move || files.watch(feed, reload::report))
-        .context("cannot start the reload thread")?;
+    let feed = Feed::new(selector, publisher).with_status(gateway.feed.clone());
+    let listener = match &args.source.manifests {
+        Some(manifests) => {
+            let mut feed = feed;
+            let interval = Duration::from_millis(args.reload_interval_ms);
+            let mut files = FileSource::new(manifests.clone(), interval);
+            let loaded = files
+                .load(&mut feed)
+                .with_context(|| format!("cannot read manifests at {}", manifests.display()))?;
+            reload::report(Ok(loaded));
+            let listener = listen(&gateway, args).await?;
+            std::thread::Builder::new()
+                .name("reload".to_owned())
+                .spawn(move || files.watch(feed, reload::report))
+                .context("cannot start the reload thread")?;
+            listener
+        }
+        None => {
+            let mut source = ClusterSource::infer()
+                .await
+                .context("cannot find the cluster (KUBECONFIG, ~/.kube/config, in-cluster)")?
+                .with_coalescer(Coalescer::new(
+                    Duration::from_millis(args.coalesce_quiet_ms),
+                    Duration::from_millis(args.coalesce_max_ms),
+                ));
+            if let Some(namespace) = &args.source.namespace {
+                source = source.with_namespace(namespace.as_str());
+            }
+            // The listeners open at once; until the first tables, routed
+            // requests are answered 503 with Retry-After.
+            reload::hold_until_ready(&gateway);
+            let listener = listen(&gateway, args).await?;
+            tracing::info!(
+                namespace = source.namespace().unwrap_or("(all)"),
+                "watching the cluster"
+            );
+            tokio::spawn(async move {
+                if let Err(error) = source.run(feed).await {
+                    tracing::error!(%error, "the cluster source stopped");
+                }
+            });
+            listener
+        }
+    };
     // Idle upstream connections expire on a thread of their own, on time
     // however long a reload takes.
     let expiring = Arc::clone(&gateway);
@@ -108,6 +134,23 @@ async fn serve(args: &ServeArgs) -> anyhow::Result<()> {
         .context("cannot start the idle-expiry thread")?;
     server::serve(gateway, listener, shutdown_signal()).await;
     Ok(())
+}
+
+/// Opens the traffic listener, and the admin listener if asked for, which
+/// it serves at once.
+async fn listen(gateway: &Arc<Gateway>, args: &ServeArgs) -> anyhow::Result<TcpListener> {
+    let listener = TcpListener::bind(args.listen)
+        .await
+        .with_context(|| format!("cannot listen on {}", args.listen))?;
+    announce("listening on", &listener)?;
+    if let Some(admin) = args.admin_listen {
+        let admin = TcpListener::bind(admin)
+            .await
+            .with_context(|| format!("cannot listen on {admin}"))?;
+        announce("admin on", &admin)?;
+        tokio::spawn(admin::serve(Arc::clone(gateway), admin));
+    }
+    Ok(listener)
 }
 
 /// Prints where a listener is, on standard output, for scripts and tests

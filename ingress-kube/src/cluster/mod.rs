@@ -1,0 +1,57 @@
+//! The API-server source of the [feed](crate::feed) (feature `cluster`,
+//! on by default): kube-runtime watchers with reflector stores for
+//! IngressClass, Ingress, Service and EndpointSlice, in every namespace or
+//! one, coalesced into [`Snapshot`](crate::feed::Snapshot)s for a
+//! [`Feed`](crate::feed::Feed).
+//!
+//! - [`ClusterSource`] runs the watchers and hands the feed each kind's
+//!   complete list, first when every kind has been listed, then after each
+//!   burst of changes; rebuilds run on a thread of their own.
+//! - [`Strip`] says what of each object is stored: `managedFields` and the
+//!   last-applied annotation never are.
+//! - [`Stores`] gives read access to the stores (for a status writer).
+//!
+//! Without the feature (`default-features = false`) the crate reads
+//! manifests only, and depends on neither kube nor tokio.
+//!
+//! The RBAC it needs: `list` and `watch` on `ingresses` and
+//! `ingressclasses` (`networking.k8s.io`), `services` (core) and
+//! `endpointslices` (`discovery.k8s.io`); with a namespace, a Role in it
+//! for all but IngressClasses, which stay cluster-wide.
+//!
+//! ```
+//! use std::time::Duration;
+//! use ingress_kube::ClassSelector;
+//! use ingress_kube::cluster::ClusterSource;
+//! use ingress_kube::feed::{Coalescer, Feed, Update};
+//!
+//! # #[tokio::main(flavor = "current_thread")]
+//! # async fn main() -> Result<(), kube::Error> {
+//! // Any kube client; here one for a server that is not there.
+//! let client = kube::Client::try_from(kube::Config::new("http://127.0.0.1:9".parse().unwrap()))?;
+//! let source = ClusterSource::new(client)
+//!     .with_namespace("shop")
+//!     .with_coalescer(Coalescer::new(Duration::from_millis(50), Duration::from_millis(500)));
+//! assert_eq!(source.namespace(), Some("shop"));
+//! let feed = Feed::new(ClassSelector::default(), |_: &Update<'_>| {});
+//! let status = feed.status().clone();
+//! let running = tokio::spawn(source.run(feed));
+//! // Nothing is published before every kind has been listed.
+//! tokio::time::sleep(Duration::from_millis(100)).await;
+//! assert!(!status.is_ready());
+//! running.abort();
+//! # Ok(())
+//! # }
+//! ```
+
+mod error;
+mod health;
+mod source;
+mod stores;
+mod strip;
+mod watch;
+
+pub use error::ClusterError;
+pub use source::ClusterSource;
+pub use stores::Stores;
+pub use strip::{LAST_APPLIED, Strip};
