@@ -9,7 +9,7 @@
 //! know no rule of the semantics contract: an invalid host or path is
 //! written as given, for tests of rejection.
 //!
-//! With feature `apiserver`, [`apiserver::FakeApiServer`] is a loopback
+//! With feature `apiserver`, `apiserver::FakeApiServer` is a loopback
 //! fake Kubernetes API server that kube-rs accepts, for tests of
 //! everything cluster-facing.
 //!
