@@ -104,9 +104,8 @@ async fn serve(args: &ServeArgs) -> anyhow::Result<()> {
             if let Some(namespace) = &args.source.namespace {
                 source = source.with_namespace(namespace.as_str());
             }
-            // The listeners open at once; until the first tables, routed
-            // requests are answered 503 with Retry-After.
-            reload::hold_until_ready(&gateway);
+            // The listeners open at once; until the first tables, every
+            // request is answered 503 with Retry-After (`server::screen`).
             let listener = listen(&gateway, args).await?;
             tracing::info!(
                 namespace = source.namespace().unwrap_or("(all)"),

@@ -82,18 +82,6 @@ impl Service<Request<Incoming>> for Proxy {
     /// holds only the exchange with the upstream (a small future is cheaper
     /// to box and to move).
     fn call(&mut self, mut request: Request<Incoming>) -> Self::Future {
-        // From a cluster, the listener opens before the first tables.
-        if !self.gateway.feed.is_ready() {
-            let mut response = text(
-                StatusCode::SERVICE_UNAVAILABLE,
-                "503 Service Unavailable: no routing table yet\n",
-            );
-            response
-                .headers_mut()
-                .insert(header::RETRY_AFTER, HeaderValue::from_static("1"));
-            self.gateway.metrics.count_request(None, response.status().as_u16());
-            return answer(response);
-        }
         let Some(route) = request.extensions_mut().remove::<Route<Target>>() else {
             return answer(text(
                 StatusCode::SERVICE_UNAVAILABLE,

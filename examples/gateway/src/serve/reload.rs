@@ -5,10 +5,7 @@
 use std::sync::Arc;
 
 use ingress_core::shared::Published;
-use ingress_core::{IngressSet, TableOptions};
-use ingress_kube::convert_ingress;
 use ingress_kube::feed::{FilesLoaded, Publish, ReloadError, Update};
-use k8s_openapi::api::networking::v1::Ingress;
 
 use super::endpoints::Upstreams;
 use super::state::Gateway;
@@ -91,26 +88,6 @@ impl Publish for Publisher {
             "manifests loaded"
         );
     }
-}
-
-/// Until the feed's first tables, routes every request to a stand-in
-/// backend that the proxy answers with 503 and `Retry-After` (as it does
-/// every request while the feed is not ready): without it, the empty
-/// table would answer 404, as if no Ingress served the request.
-pub(crate) fn hold_until_ready(gateway: &Gateway) {
-    let stand_in = serde_json::json!({
-        "metadata": { "name": "not-ready", "namespace": "ingress-gateway" },
-        "spec": { "defaultBackend": { "resource": {
-            "apiGroup": "ingress-rs.dev", "kind": "Feed", "name": "not-ready" } } }
-    });
-    let Ok(stand_in) = serde_json::from_value::<Ingress>(stand_in) else {
-        return;
-    };
-    let mut set = IngressSet::new();
-    set.apply(&convert_ingress(&stand_in));
-    let upstreams = Upstreams::default();
-    let table = set.compile_with(&TableOptions::default(), |backend| upstreams.target(backend));
-    gateway.routes.publish(table);
 }
 
 /// Logs what one load of the files said: documents that did not parse,

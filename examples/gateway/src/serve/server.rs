@@ -74,6 +74,7 @@ pub(crate) async fn serve(gateway: Arc<Gateway>, mut listener: TcpListener, shut
             let stack = stack.clone();
             let gateway = Arc::clone(&counted);
             let refused = screen(
+                gateway.feed.is_ready(),
                 request.method(),
                 request.version(),
                 request.headers(),
@@ -158,6 +159,9 @@ where
 /// A request the gateway answers itself, before routing.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Refusal {
+    /// No routing table yet (from a cluster, the listener opens before the
+    /// first tables): 503 with `Retry-After`, whatever the host.
+    NotReady,
     /// `TRACE` would reflect the request, cookies and credentials
     /// included, to whoever can script a client: 405 unless enabled.
     Trace,
@@ -169,6 +173,16 @@ enum Refusal {
 impl Refusal {
     fn answer(self) -> Response<ProxyBody> {
         match self {
+            Self::NotReady => {
+                let mut response = text(
+                    StatusCode::SERVICE_UNAVAILABLE,
+                    "503 Service Unavailable: no routing table yet\n",
+                );
+                response
+                    .headers_mut()
+                    .insert(header::RETRY_AFTER, HeaderValue::from_static("1"));
+                response
+            }
             Self::Trace => {
                 let mut response = text(
                     StatusCode::METHOD_NOT_ALLOWED,
@@ -204,12 +218,16 @@ const ALLOWED: &str = "GET, HEAD, POST, PUT, DELETE, OPTIONS, PATCH";
 /// the only one that can come with `Transfer-Encoding`; hyper's server
 /// refuses the field in HTTP/1.0, and HTTP/2 has none).
 fn screen(
+    ready: bool,
     method: &Method,
     version: Version,
     headers: &HeaderMap,
     length_known: bool,
     allow_trace: bool,
 ) -> Option<Refusal> {
+    if !ready {
+        return Some(Refusal::NotReady);
+    }
     if method == Method::TRACE && !allow_trace {
         return Some(Refusal::Trace);
     }
@@ -256,10 +274,10 @@ mod tests {
     #[test]
     fn trace_is_refused_unless_allowed() {
         let none = HeaderMap::new();
-        let trace = screen(&Method::TRACE, Version::HTTP_11, &none, true, false);
+        let trace = screen(true, &Method::TRACE, Version::HTTP_11, &none, true, false);
         assert_eq!(trace, Some(Refusal::Trace));
-        assert_eq!(screen(&Method::TRACE, Version::HTTP_11, &none, true, true), None);
-        assert_eq!(screen(&Method::GET, Version::HTTP_11, &none, true, false), None);
+        assert_eq!(screen(true, &Method::TRACE, Version::HTTP_11, &none, true, true), None);
+        assert_eq!(screen(true, &Method::GET, Version::HTTP_11, &none, true, false), None);
         let answer = Refusal::Trace.answer();
         assert_eq!(answer.status(), StatusCode::METHOD_NOT_ALLOWED);
         assert!(!answer.headers()[header::ALLOW].to_str().unwrap().contains("TRACE"));
@@ -267,7 +285,7 @@ mod tests {
 
     #[test]
     fn a_body_in_another_coding_than_one_chunked_is_refused() {
-        let refused = |headers: &HeaderMap| screen(&Method::POST, Version::HTTP_11, headers, false, false);
+        let refused = |headers: &HeaderMap| screen(true, &Method::POST, Version::HTTP_11, headers, false, false);
         assert_eq!(refused(&te(&["chunked"])), None);
         for codings in [
             &["gzip, chunked"][..],
@@ -280,9 +298,9 @@ mod tests {
         // A known length (Content-Length, or no body) is never looked at;
         // nor HTTP/2, whose bodies have no transfer coding.
         let odd = te(&["gzip, chunked"]);
-        assert_eq!(screen(&Method::POST, Version::HTTP_11, &odd, true, false), None);
+        assert_eq!(screen(true, &Method::POST, Version::HTTP_11, &odd, true, false), None);
         assert_eq!(
-            screen(&Method::POST, Version::HTTP_2, &HeaderMap::new(), false, false),
+            screen(true, &Method::POST, Version::HTTP_2, &HeaderMap::new(), false, false),
             None
         );
         let answer = Refusal::TransferCoding.answer();
