@@ -6,110 +6,48 @@
 
 mod support;
 
-use std::io::{BufRead as _, BufReader};
-use std::net::SocketAddr;
+use std::ffi::OsString;
 use std::path::Path;
-use std::process::{Child, Command, Stdio};
-use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use ingress_test_support::apiserver::FakeApiServer;
 use serde_json::{Value, json};
-use support::Backend;
 use support::binary::run;
 use support::client::{Answer, request, send};
+use support::{Backend, Gateway};
 
-/// How long the gateway may take to listen, or to converge.
+/// How long the gateway may take to converge.
 const PATIENCE: Duration = Duration::from_secs(20);
 
-/// `serve --kube`, killed when dropped.
-struct KubeGateway {
-    child: Child,
-    addr: SocketAddr,
-    admin: SocketAddr,
-    logs: Arc<Mutex<String>>,
+/// `serve --kube` with `KUBECONFIG` at `kubeconfig`, and `extra` flags.
+async fn start(kubeconfig: &Path, extra: &[&str]) -> Gateway {
+    let mut args: Vec<OsString> = [
+        "serve",
+        "--kube",
+        "--listen",
+        "127.0.0.1:0",
+        "--admin-listen",
+        "127.0.0.1:0",
+        "--coalesce-quiet-ms",
+        "20",
+        "--coalesce-max-ms",
+        "200",
+    ]
+    .map(OsString::from)
+    .to_vec();
+    args.extend(extra.iter().map(OsString::from));
+    Gateway::spawn(&args, &[("KUBECONFIG", kubeconfig.as_os_str())]).await
 }
 
-impl Drop for KubeGateway {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
+/// What a cluster-fed gateway is asked in these tests.
+trait Ask {
+    async fn get(&self, host: &str) -> Answer;
+    async fn until_served_by(&self, host: &str, backend: &str);
 }
 
-impl KubeGateway {
-    async fn start(kubeconfig: &Path, extra: &[&str]) -> Self {
-        let mut child = Command::new(env!("CARGO_BIN_EXE_ingress-gateway"))
-            .args([
-                "serve",
-                "--kube",
-                "--listen",
-                "127.0.0.1:0",
-                "--admin-listen",
-                "127.0.0.1:0",
-            ])
-            .args(["--coalesce-quiet-ms", "20", "--coalesce-max-ms", "200"])
-            .args(extra)
-            .env("KUBECONFIG", kubeconfig)
-            .env("RUST_LOG", "info")
-            .stdin(Stdio::null())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .spawn()
-            .unwrap();
-        let (lines, mut announced) = tokio::sync::mpsc::unbounded_channel();
-        let stdout = child.stdout.take().unwrap();
-        std::thread::spawn(move || {
-            for line in BufReader::new(stdout).lines() {
-                let Ok(line) = line else { break };
-                let _ = lines.send(line);
-            }
-        });
-        let logs = Arc::new(Mutex::new(String::new()));
-        let stderr = child.stderr.take().unwrap();
-        let sink = Arc::clone(&logs);
-        std::thread::spawn(move || {
-            for line in BufReader::new(stderr).lines() {
-                let Ok(line) = line else { break };
-                let mut logs = sink.lock().unwrap();
-                logs.push_str(&line);
-                logs.push('\n');
-            }
-        });
-        let unset = SocketAddr::from(([0, 0, 0, 0], 0));
-        let mut gateway = Self {
-            child,
-            addr: unset,
-            admin: unset,
-            logs,
-        };
-        let started = Instant::now();
-        while gateway.addr == unset || gateway.admin == unset {
-            let left = PATIENCE.saturating_sub(started.elapsed());
-            let line = match tokio::time::timeout(left, announced.recv()).await {
-                Ok(Some(line)) => line,
-                Ok(None) => panic!("the gateway ended before listening:\n{}", gateway.logs()),
-                Err(_) => panic!("the gateway did not listen in time:\n{}", gateway.logs()),
-            };
-            if let Some(addr) = line.strip_prefix("listening on ") {
-                gateway.addr = addr.parse().unwrap();
-            } else if let Some(addr) = line.strip_prefix("admin on ") {
-                gateway.admin = addr.parse().unwrap();
-            }
-        }
-        gateway
-    }
-
-    fn logs(&self) -> String {
-        self.logs.lock().unwrap().clone()
-    }
-
+impl Ask for Gateway {
     async fn get(&self, host: &str) -> Answer {
         send(self.addr, &request("GET", "/", Some(host), &[], b"")).await
-    }
-
-    async fn admin_get(&self, path: &str) -> Answer {
-        send(self.admin, &request("GET", path, Some("admin"), &[], b"")).await
     }
 
     /// Waits until a request for `host` is answered by `backend`.
@@ -181,7 +119,7 @@ async fn answers_503_with_retry_after_until_synced_then_routes_what_the_cluster_
     service_of(&fake, "web", &web);
     // The lists fail: the gateway listens, but has no table yet.
     fake.fail_lists(Some(500));
-    let gateway = KubeGateway::start(&kubeconfig, &[]).await;
+    let gateway = start(&kubeconfig, &[]).await;
 
     let answer = gateway.get("web.example").await;
     assert_eq!(answer.status, 503, "{}", answer.text());
@@ -225,7 +163,7 @@ async fn stays_ready_and_serving_while_the_api_server_is_away() {
     fake.apply(class()).unwrap();
     fake.apply(ingress("web", "web.example", "web")).unwrap();
     service_of(&fake, "web", &web);
-    let gateway = KubeGateway::start(&kubeconfig, &["--namespace", "default"]).await;
+    let gateway = start(&kubeconfig, &["--namespace", "default"]).await;
     gateway.until_served_by("web.example", "web").await;
 
     fake.set_outage(Some(ingress_test_support::apiserver::Outage::Refuse));

@@ -1,5 +1,6 @@
 //! The real `ingress-gateway serve` process, killed when dropped.
 
+use std::ffi::{OsStr, OsString};
 use std::io::{BufRead as _, BufReader};
 use std::net::SocketAddr;
 use std::path::Path;
@@ -29,12 +30,19 @@ impl Gateway {
     /// Starts `serve` on `manifests`, listening on 127.0.0.1 ports of its
     /// own, with `extra` flags; returns once both listeners are announced.
     pub async fn start(manifests: &Path, extra: &[&str]) -> Self {
+        let mut args: Vec<OsString> = vec!["serve".into(), "--manifests".into(), manifests.into()];
+        args.extend(["--listen", "127.0.0.1:0", "--admin-listen", "127.0.0.1:0"].map(OsString::from));
+        args.extend(extra.iter().map(OsString::from));
+        Self::spawn(&args, &[]).await
+    }
+
+    /// Starts the binary with `args` (which must make it announce both
+    /// listeners, as `serve --listen .. --admin-listen ..` does) and the
+    /// environment variables `env`; returns once both are announced.
+    pub async fn spawn(args: &[OsString], env: &[(&str, &OsStr)]) -> Self {
         let mut child = Command::new(env!("CARGO_BIN_EXE_ingress-gateway"))
-            .arg("serve")
-            .arg("--manifests")
-            .arg(manifests)
-            .args(["--listen", "127.0.0.1:0", "--admin-listen", "127.0.0.1:0"])
-            .args(extra)
+            .args(args)
+            .envs(env.iter().copied())
             .env("RUST_LOG", "info")
             .stdin(Stdio::null())
             .stdout(Stdio::piped())
