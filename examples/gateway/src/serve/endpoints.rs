@@ -1,5 +1,6 @@
 //! Where routes lead: one shared slot per backend, holding its ready
-//! endpoints and its round-robin turn.
+//! endpoints (each with its outlier record, see [`health`]) and its
+//! round-robin turn.
 //!
 //! Routes point at slots, not at addresses. A reload first refreshes the
 //! slots (creating those of new backends), then publishes the routes: a
@@ -11,6 +12,7 @@ use std::fmt;
 use std::net::SocketAddr;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::Instant;
 
 use arc_swap::ArcSwap;
 use ingress_core::Backend;
@@ -18,12 +20,28 @@ use ingress_core::validation::ServiceBackend;
 use ingress_kube::{EndpointTable, NoEndpoints};
 use serde_json::{Value, json};
 
+use self::health::Health;
+use self::outlier::Policy;
 use super::metrics::{BackendLabels, Metrics};
 use super::state::TcpEndpoint as Endpoint;
 use crate::upstream::{Pool, TcpConnect};
 
+mod attempts;
+mod health;
+mod outlier;
+
+pub(crate) use attempts::Attempts;
+
 /// Ready endpoints, or why there are none.
-type Resolution = Result<Arc<[Arc<Endpoint>]>, NoEndpoints>;
+type Resolution = Result<Arc<[Member]>, NoEndpoints>;
+
+/// A ready endpoint of a backend, and its record there.
+#[derive(Debug, Clone)]
+pub(crate) struct Member {
+    pub(crate) endpoint: Arc<Endpoint>,
+    /// Kept across refreshes while the address stays in the backend.
+    pub(crate) health: Arc<Health>,
+}
 
 /// One Service backend's endpoints, shared by every route to it.
 pub(crate) struct Upstream {
@@ -32,6 +50,8 @@ pub(crate) struct Upstream {
     /// The next turn: each backend takes its endpoints in order, whatever
     /// other backends are asked meanwhile, and across reloads.
     turn: AtomicUsize,
+    /// When its endpoints are ejected.
+    policy: Policy,
 }
 
 impl Upstream {
@@ -40,18 +60,29 @@ impl Upstream {
             key,
             endpoints: ArcSwap::from_pointee(endpoints),
             turn: AtomicUsize::new(0),
+            policy: Policy::DEFAULT,
         }
     }
 
-    /// The endpoint for the next request (B1), or why none can serve it (B3).
-    pub(crate) fn pick(&self) -> Result<Arc<Endpoint>, NoEndpoints> {
-        let endpoints = self.endpoints.load();
-        let endpoints = endpoints.as_ref().as_ref().map_err(Clone::clone)?;
+    /// The endpoints the next request may try, starting at its turn (B1),
+    /// or why none can serve it (B3).
+    pub(crate) fn attempts(self: &Arc<Self>, metrics: &Metrics) -> Result<Attempts, NoEndpoints> {
+        let endpoints = self.endpoints.load_full();
+        let members = match endpoints.as_ref() {
+            Ok(members) if !members.is_empty() => Arc::clone(members),
+            Ok(_) => return Err(NoEndpoints::NoReadyEndpoints),
+            Err(why) => return Err(why.clone()),
+        };
         let turn = self.turn.fetch_add(1, Ordering::Relaxed);
-        endpoints
-            .get(turn % endpoints.len().max(1))
-            .cloned()
-            .ok_or(NoEndpoints::NoReadyEndpoints)
+        Attempts::new(Arc::clone(self), members, turn, metrics).ok_or(NoEndpoints::NoReadyEndpoints)
+    }
+
+    pub(crate) fn key(&self) -> &ServiceBackend {
+        &self.key
+    }
+
+    pub(crate) fn policy(&self) -> &Policy {
+        &self.policy
     }
 
     fn count(&self) -> usize {
@@ -68,7 +99,7 @@ impl Upstream {
             Ok(endpoints) => json!(
                 endpoints
                     .iter()
-                    .map(|endpoint| endpoint.address().to_string())
+                    .map(|member| member.endpoint.address().to_string())
                     .collect::<Vec<_>>()
             ),
             Err(why) => json!({"unavailable": why.to_string()}),
@@ -139,6 +170,17 @@ impl Upstreams {
             if slots.contains_key(key) {
                 continue;
             }
+            let slot = self.slots.remove(key);
+            // The records of endpoints that stay in this backend go on; those
+            // of endpoints that left are forgotten with the old list.
+            let old = slot.as_ref().map(|slot| slot.endpoints.load_full());
+            let records: HashMap<SocketAddr, &Arc<Health>> = match old.as_deref() {
+                Some(Ok(members)) => members
+                    .iter()
+                    .map(|member| (member.endpoint.address(), &member.health))
+                    .collect(),
+                _ => HashMap::new(),
+            };
             let endpoints = table.resolve(key).map(|addresses| {
                 addresses
                     .iter()
@@ -148,15 +190,23 @@ impl Upstreams {
                                 .get(&address)
                                 .map_or_else(|| Arc::new(pool.endpoint(address)), Arc::clone)
                         });
-                        Arc::clone(endpoint)
+                        Member {
+                            endpoint: Arc::clone(endpoint),
+                            health: records
+                                .get(&address)
+                                .map_or_else(Arc::default, |&health| Arc::clone(health)),
+                        }
                     })
                     .collect::<Arc<[_]>>()
             });
-            let slot = match self.slots.remove(key) {
+            let slot = match slot {
                 Some(slot) => {
-                    let unchanged = match (slot.endpoints.load().as_ref(), &endpoints) {
-                        (Ok(old), Ok(new)) => old.iter().map(|e| e.address()).eq(new.iter().map(|e| e.address())),
-                        (Err(old), Err(new)) => old == new,
+                    let unchanged = match (old.as_deref(), &endpoints) {
+                        (Some(Ok(old)), Ok(new)) => old
+                            .iter()
+                            .map(|m| m.endpoint.address())
+                            .eq(new.iter().map(|m| m.endpoint.address())),
+                        (Some(Err(old)), Err(new)) => old == new,
                         _ => false,
                     };
                     if !unchanged {
@@ -193,19 +243,34 @@ impl Upstreams {
         self.slots.values().map(|slot| slot.count()).sum()
     }
 
-    /// Sets the endpoints-per-backend gauge (one series per backend in use).
+    /// Sets the endpoints-per-backend and ejected-endpoints gauges (one
+    /// series per backend in use).
     pub(crate) fn record(&self, metrics: &Metrics) {
         for key in &self.dropped {
             metrics.backend_endpoints.remove(&BackendLabels {
                 backend: key.to_string(),
             });
+            metrics.failover.forget(key);
         }
+        let now = Instant::now();
         for (key, slot) in &self.slots {
             let labels = BackendLabels {
                 backend: key.to_string(),
             };
             let count = i64::try_from(slot.count()).unwrap_or(i64::MAX);
             metrics.backend_endpoints.get_or_create(&labels).set(count);
+            let out = slot
+                .endpoints
+                .load()
+                .as_ref()
+                .as_ref()
+                .map_or(0, |members| ejected(members, now));
+            metrics.failover.set_ejected(key, out);
         }
     }
+}
+
+/// How many of `members` are out of rotation at `now`.
+pub(crate) fn ejected(members: &[Member], now: Instant) -> usize {
+    members.iter().filter(|member| member.health.is_ejected(now)).count()
 }
