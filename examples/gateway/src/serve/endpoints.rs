@@ -10,11 +10,12 @@
 use std::collections::HashMap;
 use std::fmt;
 use std::net::SocketAddr;
+use std::ops::Deref;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Instant;
 
-use arc_swap::ArcSwap;
+use arc_swap::{ArcSwap, Guard};
 use ingress_core::Backend;
 use ingress_core::validation::ServiceBackend;
 use ingress_kube::{EndpointTable, NoEndpoints};
@@ -33,14 +34,27 @@ mod outlier;
 pub(crate) use attempts::Attempts;
 
 /// Ready endpoints, or why there are none.
-type Resolution = Result<Arc<[Member]>, NoEndpoints>;
+type Resolution = Result<Arc<[Arc<Member>]>, NoEndpoints>;
 
-/// A ready endpoint of a backend, and its record there.
-#[derive(Debug, Clone)]
+/// A ready endpoint of a backend, and its record there: kept across
+/// refreshes while the address stays in the backend, forgotten once it
+/// leaves.
+#[derive(Debug)]
 pub(crate) struct Member {
     pub(crate) endpoint: Arc<Endpoint>,
-    /// Kept across refreshes while the address stays in the backend.
-    pub(crate) health: Arc<Health>,
+    pub(crate) health: Health,
+}
+
+/// A backend's ready endpoints as they are at one moment (none when it
+/// has none).
+pub(crate) struct Members(Guard<Arc<Resolution>>);
+
+impl Deref for Members {
+    type Target = [Arc<Member>];
+
+    fn deref(&self) -> &[Arc<Member>] {
+        self.0.as_ref().as_ref().map_or(&[], |members| members)
+    }
 }
 
 /// One Service backend's endpoints, shared by every route to it.
@@ -67,14 +81,17 @@ impl Upstream {
     /// The endpoints the next request may try, starting at its turn (B1),
     /// or why none can serve it (B3).
     pub(crate) fn attempts(self: &Arc<Self>, metrics: &Metrics) -> Result<Attempts, NoEndpoints> {
-        let endpoints = self.endpoints.load_full();
-        let members = match endpoints.as_ref() {
-            Ok(members) if !members.is_empty() => Arc::clone(members),
-            Ok(_) => return Err(NoEndpoints::NoReadyEndpoints),
-            Err(why) => return Err(why.clone()),
-        };
+        let members = self.members();
+        if let Err(why) = members.0.as_ref() {
+            return Err(why.clone());
+        }
         let turn = self.turn.fetch_add(1, Ordering::Relaxed);
-        Attempts::new(Arc::clone(self), members, turn, metrics).ok_or(NoEndpoints::NoReadyEndpoints)
+        Attempts::new(Arc::clone(self), &members, turn, metrics).ok_or(NoEndpoints::NoReadyEndpoints)
+    }
+
+    /// The ready endpoints now.
+    pub(crate) fn members(&self) -> Members {
+        Members(self.endpoints.load())
     }
 
     pub(crate) fn key(&self) -> &ServiceBackend {
@@ -174,10 +191,10 @@ impl Upstreams {
             // The records of endpoints that stay in this backend go on; those
             // of endpoints that left are forgotten with the old list.
             let old = slot.as_ref().map(|slot| slot.endpoints.load_full());
-            let records: HashMap<SocketAddr, &Arc<Health>> = match old.as_deref() {
+            let records: HashMap<SocketAddr, &Arc<Member>> = match old.as_deref() {
                 Some(Ok(members)) => members
                     .iter()
-                    .map(|member| (member.endpoint.address(), &member.health))
+                    .map(|member| (member.endpoint.address(), member))
                     .collect(),
                 _ => HashMap::new(),
             };
@@ -190,11 +207,12 @@ impl Upstreams {
                                 .get(&address)
                                 .map_or_else(|| Arc::new(pool.endpoint(address)), Arc::clone)
                         });
-                        Member {
-                            endpoint: Arc::clone(endpoint),
-                            health: records
-                                .get(&address)
-                                .map_or_else(Arc::default, |&health| Arc::clone(health)),
+                        match records.get(&address) {
+                            Some(&member) => Arc::clone(member),
+                            None => Arc::new(Member {
+                                endpoint: Arc::clone(endpoint),
+                                health: Health::default(),
+                            }),
                         }
                     })
                     .collect::<Arc<[_]>>()
@@ -271,6 +289,9 @@ impl Upstreams {
 }
 
 /// How many of `members` are out of rotation at `now`.
-pub(crate) fn ejected(members: &[Member], now: Instant) -> usize {
+pub(crate) fn ejected(members: &[Arc<Member>], now: Instant) -> usize {
     members.iter().filter(|member| member.health.is_ejected(now)).count()
 }
+
+#[cfg(test)]
+mod tests;

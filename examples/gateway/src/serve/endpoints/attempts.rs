@@ -1,6 +1,8 @@
 //! One request's way through its backend's endpoints: the endpoint of its
 //! round-robin turn first; after a connect failure, the next one it has not
-//! tried, endpoints in rotation before ejected ones.
+//! tried, endpoints in rotation before ejected ones. Each retry looks at
+//! the backend's endpoints as they are then (a refresh may have changed
+//! them), and skips the addresses already tried.
 //!
 //! A failed connect (refused, unreachable, not made in time) sent nothing,
 //! so any request may go on to another endpoint, its body included: the
@@ -17,6 +19,7 @@
 //! was made (a reset, a timeout, a bad answer) are not connect failures:
 //! the request may have reached the upstream, and it is not sent again.
 
+use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Instant;
 
@@ -39,31 +42,27 @@ pub(crate) const CONNECT_TIMEOUTS: u32 = 2;
 #[derive(Debug)]
 pub(crate) struct Attempts {
     upstream: Arc<Upstream>,
-    /// The backend's endpoints when the request came: a refresh meanwhile
-    /// changes nothing for it.
-    members: Arc<[Member]>,
-    /// Where its round-robin turn starts.
-    start: usize,
-    /// The endpoint it is at, and its index in `members`.
-    current: Member,
-    index: usize,
-    /// Indices tried before the current one (allocated on a first retry).
-    tried: Vec<usize>,
+    /// The request's round-robin turn: where its walk starts.
+    turn: usize,
+    current: Arc<Member>,
+    /// Addresses tried before the current one (allocated on a first retry).
+    tried: Vec<SocketAddr>,
 }
 
 impl Attempts {
-    /// The attempts of a request whose turn is `turn`; `None` when
+    /// The attempts of the request whose turn is `turn`; `None` when
     /// `members` is empty.
-    pub(super) fn new(upstream: Arc<Upstream>, members: Arc<[Member]>, turn: usize, metrics: &Metrics) -> Option<Self> {
-        let start = turn.checked_rem(members.len())?;
-        let index = next_index(&upstream, &members, start, &[], metrics)?;
-        let current = members.get(index)?.clone();
+    pub(super) fn new(
+        upstream: Arc<Upstream>,
+        members: &[Arc<Member>],
+        turn: usize,
+        metrics: &Metrics,
+    ) -> Option<Self> {
+        let current = next(&upstream, members, turn, &[], metrics)?;
         Some(Self {
             upstream,
-            members,
-            start,
+            turn,
             current,
-            index,
             tried: Vec::new(),
         })
     }
@@ -87,7 +86,9 @@ impl Attempts {
         loop {
             match self.current.endpoint.send(outbound, connect_by).await {
                 Ok(response) => {
-                    self.succeeded(metrics);
+                    if self.current.health.succeeded() {
+                        count_ejected(&self.upstream, &self.upstream.members(), metrics, Instant::now());
+                    }
                     return Ok(response);
                 }
                 Err(SendError::Failed(error)) => return Err(error),
@@ -104,93 +105,85 @@ impl Attempts {
         }
     }
 
-    fn succeeded(&self, metrics: &Metrics) {
-        if self.current.health.succeeded() {
-            self.count_ejected(metrics, Instant::now());
-        }
-    }
-
     /// Puts a connect failure on the current endpoint's record; ejects it
     /// if that is its due, unless it is the last of its backend in
     /// rotation.
     fn connect_failed(&self, metrics: &Metrics) {
         let now = Instant::now();
-        let others_in_rotation = self
-            .members
+        let members = self.upstream.members();
+        let others_in_rotation = members
             .iter()
-            .any(|member| !Arc::ptr_eq(&member.health, &self.current.health) && !member.health.is_ejected(now));
-        let policy = self.upstream.policy();
-        if self.current.health.failed(policy, now, others_in_rotation) {
+            .any(|member| !Arc::ptr_eq(member, &self.current) && !member.health.is_ejected(now));
+        if self
+            .current
+            .health
+            .failed(self.upstream.policy(), now, others_in_rotation)
+        {
             tracing::info!(
                 endpoint = %self.endpoint().address(),
                 backend = %self.upstream.key(),
                 "endpoint ejected after connect failures"
             );
             metrics.failover.count_ejection(self.upstream.key());
-            self.count_ejected(metrics, now);
+            count_ejected(&self.upstream, &members, metrics, now);
         }
     }
 
     /// Moves to an endpoint not tried yet; false when none is left, or
     /// the request has made all the attempts it may.
     fn retry(&mut self, metrics: &Metrics) -> bool {
-        self.tried.push(self.index);
-        if self.tried.len() >= self.members.len().min(MAX_ATTEMPTS) {
+        self.tried.push(self.current.endpoint.address());
+        if self.tried.len() >= MAX_ATTEMPTS {
             return false;
         }
-        self.go_to_next(metrics)
-    }
-
-    fn go_to_next(&mut self, metrics: &Metrics) -> bool {
-        let next = next_index(&self.upstream, &self.members, self.start, &self.tried, metrics);
-        let Some((index, member)) = next.and_then(|index| Some((index, self.members.get(index)?))) else {
-            return false;
-        };
-        self.current = member.clone();
-        self.index = index;
-        true
-    }
-
-    fn count_ejected(&self, metrics: &Metrics, now: Instant) {
-        count_ejected(&self.upstream, &self.members, metrics, now);
+        let members = self.upstream.members();
+        match next(&self.upstream, &members, self.turn, &self.tried, metrics) {
+            Some(member) => {
+                self.current = member;
+                true
+            }
+            None => false,
+        }
     }
 }
 
-/// The first of `members` from `start` not in `tried`: one in rotation if
-/// there is one, else an ejected one (a backend never has all its endpoints
-/// out of rotation). The clock is read only if an endpoint on the way has
-/// something on its record.
-fn next_index(
+/// The first of `members` from the `turn`-th on whose address is not in
+/// `tried`: one in rotation if there is one, else an ejected one (a
+/// backend never has all its endpoints out of rotation). The clock is read
+/// only if an endpoint on the way has something on its record.
+fn next(
     upstream: &Upstream,
-    members: &[Member],
-    start: usize,
-    tried: &[usize],
+    members: &[Arc<Member>],
+    turn: usize,
+    tried: &[SocketAddr],
     metrics: &Metrics,
-) -> Option<usize> {
-    let count = members.len();
+) -> Option<Arc<Member>> {
+    let start = turn.checked_rem(members.len())?;
     let mut now = None;
     let mut ejected = None;
-    for offset in 0..count {
-        let index = (start + offset) % count;
-        if tried.contains(&index) {
+    let (after, before) = (members.get(start..)?, members.get(..start)?);
+    for member in after.iter().chain(before) {
+        if tried.contains(&member.endpoint.address()) {
             continue;
         }
-        let Some(member) = members.get(index) else { continue };
         match member.health.standing(|| *now.get_or_insert_with(Instant::now)) {
-            Standing::InRotation => return Some(index),
+            Standing::InRotation => return Some(Arc::clone(member)),
             Standing::Readmitted => {
                 tracing::debug!(endpoint = %member.endpoint.address(), "endpoint back in rotation");
                 count_ejected(upstream, members, metrics, now.unwrap_or_else(Instant::now));
-                return Some(index);
+                return Some(Arc::clone(member));
             }
             Standing::Ejected => {
-                ejected.get_or_insert(index);
+                ejected.get_or_insert(member);
             }
         }
     }
-    ejected
+    ejected.map(Arc::clone)
 }
 
-fn count_ejected(upstream: &Upstream, members: &[Member], metrics: &Metrics, now: Instant) {
+fn count_ejected(upstream: &Upstream, members: &[Arc<Member>], metrics: &Metrics, now: Instant) {
     metrics.failover.set_ejected(upstream.key(), ejected(members, now));
 }
+
+#[cfg(test)]
+mod tests;
