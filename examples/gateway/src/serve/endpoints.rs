@@ -277,13 +277,7 @@ impl Upstreams {
             };
             let count = i64::try_from(slot.count()).unwrap_or(i64::MAX);
             metrics.backend_endpoints.get_or_create(&labels).set(count);
-            let out = slot
-                .endpoints
-                .load()
-                .as_ref()
-                .as_ref()
-                .map_or(0, |members| ejected(members, now));
-            metrics.failover.set_ejected(key, out);
+            metrics.failover.set_ejected(key, ejected(&slot.members(), now));
         }
     }
 }

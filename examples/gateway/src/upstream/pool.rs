@@ -140,14 +140,14 @@ impl<C: Connect> Endpoint<C> {
     }
 
     /// Sends `outbound` over an idle connection, or a new one, and reads
-    /// the response head. A new connection must be made by `connect_by`
-    /// (and within the connector's own timeout); when none can be made,
-    /// nothing was sent and the request comes back whole, its body unread,
-    /// to go to another endpoint ([`SendError::NotConnected`]).
+    /// the response head. A new connection must be made within the
+    /// connector's own timeout, and by `connect_by` if given; when none can
+    /// be made, nothing was sent and the request comes back whole, its body
+    /// unread, to go to another endpoint ([`SendError::NotConnected`]).
     pub(crate) async fn send(
         self: &Arc<Self>,
         outbound: Outbound,
-        connect_by: Instant,
+        connect_by: Option<Instant>,
     ) -> Result<Response<UpstreamBody<C>>, SendError> {
         let Outbound {
             head,
@@ -169,12 +169,15 @@ impl<C: Connect> Endpoint<C> {
         // Boxed: connecting is the rare path, and its future is large; kept
         // inline it would make every request's future (moved several times)
         // as large.
-        let connecting = Box::pin(tokio::time::timeout_at(
-            connect_by,
-            self.pool.connect.connect(self.address),
-        ));
-        let error = match connecting.await {
-            Ok(Ok(io)) => {
+        let connecting = self.pool.connect.connect(self.address);
+        let connected = match connect_by {
+            Some(by) => Box::pin(tokio::time::timeout_at(by, connecting))
+                .await
+                .unwrap_or_else(|_| Err(io::ErrorKind::TimedOut.into())),
+            None => Box::pin(connecting).await,
+        };
+        let error = match connected {
+            Ok(io) => {
                 let mut connection = Connection::new(io);
                 let answer = connection
                     .exchange(&head, upload, &method)
@@ -182,8 +185,7 @@ impl<C: Connect> Endpoint<C> {
                     .map_err(SendError::Failed)?;
                 return Ok(self.attach(connection, answer));
             }
-            Ok(Err(error)) => error,
-            Err(_) => io::ErrorKind::TimedOut.into(),
+            Err(error) => error,
         };
         // Either no idle connection was tried, or the one tried could carry
         // only a request without a body: the request is whole either way.

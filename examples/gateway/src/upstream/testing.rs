@@ -255,9 +255,8 @@ pub(super) async fn send<C: Connect>(
     endpoint: &Arc<Endpoint<C>>,
     request: Request<Incoming>,
 ) -> Result<Response<UpstreamBody<C>>, Error> {
-    let connect_by = tokio::time::Instant::now() + Duration::from_secs(5);
     endpoint
-        .send(outbound(request), connect_by)
+        .send(outbound(request), None)
         .await
         .map_err(SendError::into_error)
 }

@@ -7,12 +7,12 @@
 //! A failed connect (refused, unreachable, not made in time) sent nothing,
 //! so any request may go on to another endpoint, its body included: the
 //! body is read only once a connection is made. A request tries each
-//! endpoint of its backend once at most, [`MAX_ATTEMPTS`] at most in all,
-//! and starts no connect later than [`CONNECT_TIMEOUTS`] connect timeouts
-//! after its first began (each connect also ends at the connect timeout).
-//! So a backend whose endpoints all refuse answers 502 as soon as they
-//! have refused, and one whose endpoints all swallow connects answers 502
-//! after twice the connect timeout.
+//! endpoint of its backend once at most, [`MAX_ATTEMPTS`] at most in all.
+//! Each connect ends at the connect timeout, and the connects after a
+//! first failure share one connect timeout more. So a backend whose
+//! endpoints all refuse answers 502 as soon as they have refused, and one
+//! whose endpoints all swallow connects answers 502 after twice the
+//! connect timeout.
 //!
 //! Each connect failure goes on the endpoint's record (see
 //! [`super::outlier`]); an answer clears it. Failures after a connection
@@ -34,9 +34,6 @@ use crate::upstream::{self, Outbound, SendError, TcpConnect, UpstreamBody};
 /// Connect attempts of one request at most, whatever the number of
 /// endpoints (10 endpoints of which 9 refuse are still all within reach).
 pub(crate) const MAX_ATTEMPTS: usize = 16;
-
-/// How many connect timeouts the attempts of one request may span.
-pub(crate) const CONNECT_TIMEOUTS: u32 = 2;
 
 /// The endpoints one request has tried, and the one it is at.
 #[derive(Debug)]
@@ -79,8 +76,10 @@ impl Attempts {
         gateway: &Gateway,
         outbound: Outbound,
     ) -> Result<Response<UpstreamBody<TcpConnect>>, upstream::Error> {
-        let connect_by =
-            tokio::time::Instant::now() + gateway.settings.connect_timeout.saturating_mul(CONNECT_TIMEOUTS);
+        // Set at the first connect failure: the first connect has the
+        // connect timeout of its own (also after a reused connection failed
+        // under it), the others share one more.
+        let mut connect_by = None;
         let metrics = &gateway.metrics;
         let mut outbound = outbound;
         loop {
@@ -95,7 +94,9 @@ impl Attempts {
                 Err(SendError::NotConnected { error, outbound: back }) => {
                     tracing::debug!(endpoint = %self.endpoint().address(), %error, "connect failed");
                     self.connect_failed(metrics);
-                    if tokio::time::Instant::now() >= connect_by || !self.retry(metrics) {
+                    let now = tokio::time::Instant::now();
+                    let by = *connect_by.get_or_insert(now + gateway.settings.connect_timeout);
+                    if now >= by || !self.retry(metrics) {
                         return Err(error);
                     }
                     metrics.failover.count_retry(self.upstream.key());

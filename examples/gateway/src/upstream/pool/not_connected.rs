@@ -44,12 +44,11 @@ async fn a_refused_connect_hands_back_the_request_with_its_body_unread() {
         .await
         .pop()
         .unwrap();
-    let connect_by = Instant::now() + Duration::from_secs(5);
-    let Err(SendError::NotConnected { error, outbound }) = dead.send(outbound(request), connect_by).await else {
+    let Err(SendError::NotConnected { error, outbound }) = dead.send(outbound(request), None).await else {
         panic!("a refused connect must hand the request back");
     };
     assert!(error.is_connect(), "{error}");
-    let response = alive.send(outbound, connect_by).await.unwrap();
+    let response = alive.send(outbound, None).await.unwrap();
     assert_eq!(response.status(), http::StatusCode::NO_CONTENT);
     let got = seen.await.unwrap();
     assert!(got.starts_with("POST /up HTTP/1.1\r\n"), "{got}");
@@ -66,7 +65,7 @@ async fn a_connect_still_pending_at_its_deadline_is_a_connect_error() {
     let started = Instant::now();
     let sent = tokio::time::timeout(
         Duration::from_secs(5),
-        stalled.send(outbound(request), started + Duration::from_millis(50)),
+        stalled.send(outbound(request), Some(started + Duration::from_millis(50))),
     )
     .await
     .expect("the deadline ends the connect");
