@@ -112,7 +112,10 @@ async fn nine_of_ten_endpoints_refusing_fail_none_of_1000_requests() {
     let retries = metric(&metrics, RETRIES).unwrap();
     assert!((9..300).contains(&retries), "{retries} retries\n{metrics}");
     assert!(metric(&metrics, EJECTIONS).unwrap() >= 9, "{metrics}");
-    assert_eq!(metric(&metrics, EJECTED), Some(9), "{metrics}");
+    // All nine, unless a back-off period ended since the last ejection
+    // (the live endpoint is never ejected).
+    let ejected = metric(&metrics, EJECTED).unwrap();
+    assert!((1..=9).contains(&ejected), "{metrics}");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -11,8 +11,8 @@ use std::collections::HashMap;
 use std::fmt;
 use std::net::SocketAddr;
 use std::ops::Deref;
-use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Instant;
 
 use arc_swap::{ArcSwap, Guard};
@@ -66,6 +66,9 @@ pub(crate) struct Upstream {
     turn: AtomicUsize,
     /// When its endpoints are ejected.
     policy: Policy,
+    /// Taken to count ejected endpoints and set the gauge, so that the
+    /// last count taken is the last one set.
+    counting: Mutex<()>,
 }
 
 impl Upstream {
@@ -75,6 +78,7 @@ impl Upstream {
             endpoints: ArcSwap::from_pointee(endpoints),
             turn: AtomicUsize::new(0),
             policy: Policy::DEFAULT,
+            counting: Mutex::new(()),
         }
     }
 
@@ -100,6 +104,14 @@ impl Upstream {
 
     pub(crate) fn policy(&self) -> &Policy {
         &self.policy
+    }
+
+    /// Sets the ejected-endpoints gauge of this backend from its records
+    /// (after an ejection or a readmission).
+    pub(crate) fn count_ejected(&self, metrics: &Metrics) {
+        let _counting = self.counting.lock().unwrap_or_else(PoisonError::into_inner);
+        let out = ejected(&self.members(), Instant::now());
+        metrics.failover.set_ejected(&self.key, out);
     }
 
     fn count(&self) -> usize {
@@ -270,14 +282,13 @@ impl Upstreams {
             });
             metrics.failover.forget(key);
         }
-        let now = Instant::now();
         for (key, slot) in &self.slots {
             let labels = BackendLabels {
                 backend: key.to_string(),
             };
             let count = i64::try_from(slot.count()).unwrap_or(i64::MAX);
             metrics.backend_endpoints.get_or_create(&labels).set(count);
-            metrics.failover.set_ejected(key, ejected(&slot.members(), now));
+            slot.count_ejected(metrics);
         }
     }
 }

@@ -26,7 +26,7 @@ use std::time::Instant;
 use http::Response;
 
 use super::outlier::Standing;
-use super::{Member, Upstream, ejected};
+use super::{Member, Upstream};
 use crate::serve::metrics::Metrics;
 use crate::serve::state::{Gateway, TcpEndpoint};
 use crate::upstream::{self, Outbound, SendError, TcpConnect, UpstreamBody};
@@ -86,7 +86,7 @@ impl Attempts {
             match self.current.endpoint.send(outbound, connect_by).await {
                 Ok(response) => {
                     if self.current.health.succeeded() {
-                        count_ejected(&self.upstream, &self.upstream.members(), metrics, Instant::now());
+                        self.upstream.count_ejected(metrics);
                     }
                     return Ok(response);
                 }
@@ -126,7 +126,7 @@ impl Attempts {
                 "endpoint ejected after connect failures"
             );
             metrics.failover.count_ejection(self.upstream.key());
-            count_ejected(&self.upstream, &members, metrics, now);
+            self.upstream.count_ejected(metrics);
         }
     }
 
@@ -171,7 +171,7 @@ fn next(
             Standing::InRotation => return Some(Arc::clone(member)),
             Standing::Readmitted => {
                 tracing::debug!(endpoint = %member.endpoint.address(), "endpoint back in rotation");
-                count_ejected(upstream, members, metrics, now.unwrap_or_else(Instant::now));
+                upstream.count_ejected(metrics);
                 return Some(Arc::clone(member));
             }
             Standing::Ejected => {
@@ -180,10 +180,6 @@ fn next(
         }
     }
     ejected.map(Arc::clone)
-}
-
-fn count_ejected(upstream: &Upstream, members: &[Arc<Member>], metrics: &Metrics, now: Instant) {
-    metrics.failover.set_ejected(upstream.key(), ejected(members, now));
 }
 
 #[cfg(test)]
