@@ -148,6 +148,8 @@ pub mod feed;
 pub mod fuzzing;
 mod load;
 mod manifests;
+#[cfg(feature = "tls")]
+pub mod tls;
 
 pub use class::{
     ClassSelector, ClassSource, DEFAULT_CONTROLLER, INGRESS_CLASS_ANNOTATION, IS_DEFAULT_CLASS_ANNOTATION,
