@@ -51,6 +51,10 @@ impl CertificateError {
         Self { secret, problem }
     }
 
+    pub(crate) fn missing(secret: SecretRef) -> Self {
+        Self::new(secret, Problem::Missing)
+    }
+
     /// The Secret.
     pub fn secret(&self) -> &SecretRef {
         &self.secret

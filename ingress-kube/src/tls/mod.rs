@@ -21,7 +21,7 @@
 //!   no error quotes Secret data.
 //!
 //! The feed builds the table from manifest Secrets and publishes it in
-//! `Update::certificates`.
+//! [`Update::certificates`](crate::feed::Update::certificates).
 //!
 //! ```
 //! use std::sync::Arc;
