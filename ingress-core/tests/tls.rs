@@ -289,3 +289,87 @@ fn t3_debug_output_lists_hosts_not_certificates() {
         r#"CertificateTable { hosts: ["*.example.com", "www.example.com"] }"#
     );
 }
+
+mod reference {
+    //! The certificate table against a naive reading of T1 on random
+    //! claims: scan the claims in M6 order for the first exact one, else
+    //! the first wildcard one of the name's parent.
+
+    use super::*;
+    use proptest::prelude::*;
+
+    const LABELS: [&str; 3] = ["a", "b", "c"];
+
+    fn name() -> impl Strategy<Value = String> {
+        prop::collection::vec(prop::sample::select(&LABELS[..]), 1..4).prop_map(|labels| labels.join("."))
+    }
+
+    fn host() -> impl Strategy<Value = String> {
+        (any::<bool>(), name()).prop_map(|(wild, name)| if wild { format!("*.{name}") } else { name })
+    }
+
+    /// Per Ingress (named in M6 order), its TLS entries: hosts and a Secret
+    /// (`None`: no secretName).
+    fn ingresses() -> impl Strategy<Value = Vec<Vec<(Vec<String>, Option<u8>)>>> {
+        let entry = (prop::collection::vec(host(), 1..3), prop::option::of(0u8..4));
+        prop::collection::vec(prop::collection::vec(entry, 1..3), 1..4)
+    }
+
+    /// What the naive reading serves `sni`: `Some(Some(secret))`, or
+    /// `Some(None)` for a claimed host without a usable certificate, or
+    /// `None` for an unknown name. Secret 3 is broken.
+    fn naive(ingresses: &[Vec<(Vec<String>, Option<u8>)>], sni: &str) -> Option<Option<String>> {
+        let claims: Vec<(String, Option<String>)> = ingresses
+            .iter()
+            .enumerate()
+            .flat_map(|(index, entries)| {
+                entries.iter().flat_map(move |(hosts, secret)| {
+                    hosts
+                        .iter()
+                        .map(move |host| (host.clone(), secret.map(|s| format!("ns/i{index}-s{s}"))))
+                })
+            })
+            .collect();
+        let parent = sni.split_once('.').map(|(_, parent)| format!("*.{parent}"));
+        let claim = claims
+            .iter()
+            .find(|(host, _)| host == sni)
+            .or_else(|| claims.iter().find(|(host, _)| Some(host) == parent.as_ref()))?;
+        Some(claim.1.clone().filter(|secret| !secret.ends_with("-s3")))
+    }
+
+    proptest! {
+        #[test]
+        fn t1_table_agrees_with_a_naive_scan_of_the_claims(ingresses in ingresses(), sni in name()) {
+            let objects: Vec<Ingress> = ingresses
+                .iter()
+                .enumerate()
+                .map(|(index, entries)| {
+                    let mut ingress = Ingress::new("ns", format!("i{index}"))
+                        .with_rule(None, [HttpIngressPath::prefix("/", IngressBackend::service("web", 80))]);
+                    for (hosts, secret) in entries {
+                        ingress.spec.tls.push(IngressTls {
+                            hosts: hosts.clone(),
+                            secret_name: secret.map(|s| format!("i{index}-s{s}")),
+                        });
+                    }
+                    ingress
+                })
+                .collect();
+            let set = set(&objects);
+            let claims = TlsClaims::from_ingresses(set.serving());
+            let (table, _) = CertificateTable::build(&claims, |secret, _| {
+                if secret.name().ends_with("-s3") { Err(()) } else { Ok(secret.to_string()) }
+            });
+            let expected = naive(&ingresses, &sni);
+            let got = match table.resolve(Some(&sni)) {
+                Resolution::Exact(c) | Resolution::Wildcard(c) => Some(Some(c.clone())),
+                Resolution::Default(Fallback::Unusable) => Some(None),
+                Resolution::Default(Fallback::Unknown) => None,
+                other => panic!("{other:?}"),
+            };
+            prop_assert_eq!(&got, &expected);
+            prop_assert_eq!(table.is_tls_host(&sni), expected.is_some());
+        }
+    }
+}
