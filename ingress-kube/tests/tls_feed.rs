@@ -247,3 +247,34 @@ fn t3_feed_and_snapshot_debug_output_hold_no_secret_data() {
         assert!(!output.contains(&key_bytes), "{output}");
     }
 }
+
+#[test]
+fn t3_fixing_a_broken_secret_serves_its_host_again() {
+    let ca = Ca::new();
+    let leaf = ca.leaf(&["www.example.com", "api.example.com"]);
+    let resolver = CertificateResolver::new(self_signed_certificate(&["ingress.local"]).unwrap());
+    let mut feed = feed(&resolver);
+    let broken = secret_yaml("www-tls", &leaf.with_foreign_key());
+    let fixed = secret_yaml("www-tls", &leaf);
+    let one_host = ingress_yaml("web", &[("www.example.com", "www-tls")]);
+    feed.apply(snapshot(&[class_yaml(), one_host.clone(), broken.clone()]));
+    feed.rebuild().unwrap();
+    assert!(!served_by(&resolver, &ca, "www.example.com", &leaf));
+
+    feed.apply(snapshot(&[class_yaml(), one_host, fixed.clone()]));
+    feed.rebuild().unwrap();
+    assert!(served_by(&resolver, &ca, "www.example.com", &leaf));
+
+    // Another host on the same, unchanged Secret: served too.
+    let two_hosts = ingress_yaml("web", &[("www.example.com", "www-tls"), ("api.example.com", "www-tls")]);
+    feed.apply(snapshot(&[class_yaml(), two_hosts.clone(), fixed]));
+    assert!(feed.rebuild().unwrap().certificates_changed);
+    assert!(served_by(&resolver, &ca, "api.example.com", &leaf));
+
+    // Broken again: both hosts fall back, and both are reported.
+    feed.apply(snapshot(&[class_yaml(), two_hosts, broken]));
+    feed.rebuild().unwrap();
+    assert!(!served_by(&resolver, &ca, "www.example.com", &leaf));
+    assert!(!served_by(&resolver, &ca, "api.example.com", &leaf));
+    assert_eq!(feed.publisher().seen.findings.last().map(Vec::len), Some(2));
+}

@@ -11,7 +11,7 @@ use k8s_openapi::api::core::v1::Secret;
 use rustls::sign::CertifiedKey;
 
 use super::secrets::SecretList;
-use crate::tls::{CertificateError, CertifiedTable, TlsFinding, TlsSecret, build_certificates};
+use crate::tls::{CertificateError, CertifiedTable, ParsedSecrets, TlsFinding, TlsSecret, build_certificates_cached};
 
 /// What the table was last built from: the claims, and each named Secret
 /// (`None` when missing) with the default certificate's Secret.
@@ -21,6 +21,8 @@ type Inputs = (TlsClaims, Vec<Option<Arc<Secret>>>, Option<Arc<Secret>>);
 #[derive(Default)]
 pub(crate) struct CertificateSide {
     inputs: Option<Inputs>,
+    /// The named Secrets as last parsed.
+    parsed: ParsedSecrets,
     pub(crate) table: Arc<CertifiedTable>,
     pub(crate) findings: Vec<TlsFinding>,
     /// The default certificate from its Secret, when one is named and
@@ -38,16 +40,15 @@ impl CertificateSide {
         default_secret: Option<&SecretRef>,
         now: SystemTime,
     ) -> bool {
-        let empty = SecretList::default();
-        let secrets = secrets.unwrap_or(&empty);
-        let find = |secret: &SecretRef| secrets.get(secret.namespace(), secret.name());
-        let named: Vec<Option<Arc<Secret>>> = claims.secrets().into_iter().map(|s| find(s).cloned()).collect();
-        let default = default_secret.and_then(|secret| find(secret).cloned());
+        let index = secrets.map(SecretList::index).unwrap_or_default();
+        let find = |secret: &SecretRef| index.get(&(secret.namespace(), secret.name())).map(|s| Arc::clone(s));
+        let named: Vec<Option<Arc<Secret>>> = claims.secrets().into_iter().map(find).collect();
+        let default = default_secret.and_then(find);
         let inputs = (claims, named, default);
         if self.inputs.as_ref() == Some(&inputs) {
             return false;
         }
-        let (table, mut findings) = build_certificates(&inputs.0, |secret| find(secret).map(|s| &**s), now);
+        let (table, mut findings) = build_certificates_cached(&inputs.0, find, &mut self.parsed, now);
         self.default = None;
         if let Some(wanted) = default_secret {
             let parsed = match &inputs.2 {

@@ -1,5 +1,6 @@
 //! The Secrets a source lists, kept away from every `Debug` output.
 
+use std::collections::HashMap;
 use std::fmt;
 use std::sync::Arc;
 
@@ -14,13 +15,16 @@ use crate::convert::namespace_of;
 pub(crate) struct SecretList(pub(crate) Vec<Listed<Secret>>);
 
 impl SecretList {
-    /// The Secret `namespace/name`, if listed.
+    /// The Secrets by namespace and name, for lookups while building.
     #[cfg_attr(not(feature = "tls"), allow(dead_code))]
-    pub(crate) fn get(&self, namespace: &str, name: &str) -> Option<&Arc<Secret>> {
+    pub(crate) fn index(&self) -> HashMap<(&str, &str), &Arc<Secret>> {
         self.0
             .iter()
-            .map(|(secret, _)| secret)
-            .find(|secret| secret.metadata.name.as_deref() == Some(name) && namespace_of(&secret.metadata) == namespace)
+            .map(|(secret, _)| {
+                let name = secret.metadata.name.as_deref().unwrap_or_default();
+                ((namespace_of(&secret.metadata), name), secret)
+            })
+            .collect()
     }
 }
 

@@ -4,11 +4,10 @@ use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::SystemTime;
 
-use ingress_core::tls::{CertificateTable, SecretRef, TlsClaims};
+use ingress_core::tls::{CertificateFailure, CertificateTable, SecretRef, TlsClaims};
 use k8s_openapi::api::core::v1::Secret;
 use rustls::sign::CertifiedKey;
 
-use super::error::Problem;
 use super::{CertificateError, TlsFinding, TlsSecret};
 
 /// The certificate table rustls serves from: SNI name to chain and key.
@@ -53,16 +52,63 @@ pub fn build_certificates<'a>(
     let (table, failures) = CertificateTable::build(claims, |name, host| {
         let entry = parsed.entry(name.clone()).or_insert_with(|| match secret(name) {
             Some(found) => TlsSecret::from_secret(found),
-            None => Err(CertificateError::new(name.clone(), Problem::Missing)),
+            None => Err(CertificateError::missing(name.clone())),
         });
-        let tls = entry.as_ref().map_err(Clone::clone)?;
-        tls.check(host, now)?;
-        Ok(Arc::clone(tls.certified_key()))
+        certificate_for(entry, host, now)
     });
+    (table, findings(claims, failures))
+}
+
+/// Each named Secret as last listed (`None`: missing) and what parsing it
+/// gave, so that a rebuild parses only the Secrets that changed.
+pub(crate) type ParsedSecrets = HashMap<SecretRef, (Option<Arc<Secret>>, Result<TlsSecret, CertificateError>)>;
+
+/// [`build_certificates`], parsing again only the Secrets that differ
+/// from those in `cache`, which is left holding this build's Secrets.
+pub(crate) fn build_certificates_cached(
+    claims: &TlsClaims,
+    mut secret: impl FnMut(&SecretRef) -> Option<Arc<Secret>>,
+    cache: &mut ParsedSecrets,
+    now: SystemTime,
+) -> (CertifiedTable, Vec<TlsFinding>) {
+    let mut fresh = ParsedSecrets::new();
+    let (table, failures) = CertificateTable::build(claims, |name, host| {
+        let entry = fresh.entry(name.clone()).or_insert_with(|| {
+            let found = secret(name);
+            match cache.remove(name) {
+                Some((before, parsed)) if before == found => (found, parsed),
+                _ => {
+                    let parsed = match &found {
+                        Some(found) => TlsSecret::from_secret(found),
+                        None => Err(CertificateError::missing(name.clone())),
+                    };
+                    (found, parsed)
+                }
+            }
+        });
+        certificate_for(&entry.1, host, now)
+    });
+    *cache = fresh;
+    (table, findings(claims, failures))
+}
+
+/// The certificate of a parsed Secret for `host`, checked at `now`.
+fn certificate_for(
+    parsed: &Result<TlsSecret, CertificateError>,
+    host: &str,
+    now: SystemTime,
+) -> Result<Arc<CertifiedKey>, CertificateError> {
+    let tls = parsed.as_ref().map_err(Clone::clone)?;
+    tls.check(host, now)?;
+    Ok(Arc::clone(tls.certified_key()))
+}
+
+/// Conflicts (T1) first, then the claims whose certificate cannot serve.
+fn findings(claims: &TlsClaims, failures: Vec<CertificateFailure<CertificateError>>) -> Vec<TlsFinding> {
     let mut findings: Vec<TlsFinding> = claims.conflicts().iter().cloned().map(TlsFinding::Conflict).collect();
     findings.extend(failures.into_iter().map(|failure| TlsFinding::Certificate {
         claim: failure.claim,
         error: failure.error,
     }));
-    (table, findings)
+    findings
 }

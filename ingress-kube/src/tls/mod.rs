@@ -46,6 +46,7 @@ mod resolver;
 mod secret;
 
 pub use build::{CertifiedTable, build_certificates};
+pub(crate) use build::{ParsedSecrets, build_certificates_cached};
 pub use certificates::Certificates;
 pub use default::{DEFAULT_CERTIFICATE_NAME, SelfSignedError, self_signed_certificate};
 pub use error::{CertificateError, TLS_SECRET_TYPE};
