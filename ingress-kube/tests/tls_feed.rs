@@ -278,3 +278,24 @@ fn t3_fixing_a_broken_secret_serves_its_host_again() {
     assert!(!served_by(&resolver, &ca, "api.example.com", &leaf));
     assert_eq!(feed.publisher().seen.findings.last().map(Vec::len), Some(2));
 }
+
+#[test]
+fn t1_manifest_secret_with_string_data_serves() {
+    let ca = Ca::new();
+    let leaf = ca.leaf(&["www.example.com"]);
+    let secret = SecretYaml::new("www-tls")
+        .namespace("web")
+        .type_("kubernetes.io/tls")
+        .string_data("tls.crt", &leaf.cert_pem)
+        .string_data("tls.key", &leaf.key_pem)
+        .to_yaml();
+    let resolver = CertificateResolver::new(self_signed_certificate(&["ingress.local"]).unwrap());
+    let mut feed = feed(&resolver);
+    feed.apply(snapshot(&[
+        class_yaml(),
+        ingress_yaml("web", &[("www.example.com", "www-tls")]),
+        secret,
+    ]));
+    feed.rebuild().unwrap();
+    assert!(served_by(&resolver, &ca, "www.example.com", &leaf));
+}
