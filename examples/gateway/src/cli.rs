@@ -169,4 +169,42 @@ pub struct ServeArgs {
     /// 405, as nginx does (TRACE echoes cookies and credentials back).
     #[arg(long)]
     pub allow_trace: bool,
+    /// HTTPS: the TLS listener, its default certificate, the redirect.
+    #[command(flatten)]
+    pub tls: TlsArgs,
+}
+
+/// `serve`'s HTTPS flags.
+#[derive(Debug, Args)]
+pub struct TlsArgs {
+    /// Also serve routed traffic over TLS here (HTTPS: HTTP/2 or HTTP/1.1
+    /// by ALPN, TLS 1.2 and 1.3), with the certificates of the Ingresses'
+    /// spec.tls Secrets, chosen by SNI.
+    #[arg(long, value_name = "ADDR")]
+    pub listen_tls: Option<SocketAddr>,
+    /// The certificate for no SNI, unknown names and TLS hosts whose Secret
+    /// is missing or broken: this kubernetes.io/tls Secret. Without it (or
+    /// while it is missing or broken), a self-signed one made at start.
+    #[arg(long, value_name = "NS/NAME", value_parser = secret_name, requires = "listen_tls")]
+    pub default_certificate: Option<(String, String)>,
+    /// With --listen-tls: answer plain-HTTP requests for a host listed in a
+    /// served Ingress's spec.tls with 308 to the same URL on HTTPS, except
+    /// ACME HTTP-01 challenges (/.well-known/acme-challenge/).
+    #[arg(long, value_name = "BOOL", default_value_t = true, action = clap::ArgAction::Set)]
+    pub https_redirect: bool,
+    /// The port the redirect's Location names (443 is left out); default:
+    /// the --listen-tls port. Set it when clients reach the TLS listener
+    /// through another port (a Service's 443 to a container's 8443).
+    #[arg(long, value_name = "PORT", requires = "listen_tls")]
+    pub https_redirect_port: Option<u16>,
+}
+
+/// `NS/NAME`: a namespace and a name, neither empty.
+fn secret_name(value: &str) -> Result<(String, String), String> {
+    match value.split_once('/') {
+        Some((namespace, name)) if !namespace.is_empty() && !name.is_empty() && !name.contains('/') => {
+            Ok((namespace.to_owned(), name.to_owned()))
+        }
+        _ => Err(format!("{value:?} is not NAMESPACE/NAME")),
+    }
 }

@@ -13,6 +13,9 @@ use ingress_gateway::cli::Cli;
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 fn main() -> ExitCode {
+    // ring is the process's one crypto provider: kube's client takes the
+    // default, and with two providers linked none would be chosen for it.
+    let _ = rustls::crypto::ring::default_provider().install_default();
     let cli = Cli::parse();
     match ingress_gateway::run(cli.command) {
         Ok(code) => code,

@@ -17,10 +17,12 @@ mod endpoints;
 mod headers;
 mod metrics;
 mod proxy;
+mod redirect;
 mod reload;
 mod server;
 mod sniff;
 mod state;
+mod tls;
 mod tunnel;
 mod welcome;
 
@@ -34,6 +36,7 @@ use anyhow::Context as _;
 use ingress_kube::ClassSelector;
 use ingress_kube::cluster::ClusterSource;
 use ingress_kube::feed::{Coalescer, Feed, FileSource};
+use tls::{ListenerCertificates, Listeners};
 use tokio::net::TcpListener;
 
 use crate::cli::ServeArgs;
@@ -75,8 +78,10 @@ async fn serve(args: &ServeArgs) -> anyhow::Result<()> {
     let gateway = Gateway::new(settings).context("cannot start the timer thread")?;
     let selector =
         ClassSelector::new(args.source.controller.as_str()).with_watch_without_class(args.source.watch_without_class);
-    let publisher = reload::Publisher::new(Arc::clone(&gateway));
+    let certificates = tls::certificates(&args.tls)?;
+    let publisher = reload::Publisher::new(Arc::clone(&gateway)).with_certificates(certificates.clone());
     let feed = Feed::new(selector, publisher).with_status(gateway.feed.clone());
+    let feed = tls::with_default_certificate(feed, &args.tls);
     let listener = match &args.source.manifests {
         Some(manifests) => {
             let mut feed = feed;
@@ -86,7 +91,7 @@ async fn serve(args: &ServeArgs) -> anyhow::Result<()> {
                 .load(&mut feed)
                 .with_context(|| format!("cannot read manifests at {}", manifests.display()))?;
             reload::report(Ok(loaded));
-            let listener = listen(&gateway, args).await?;
+            let listener = listen(&gateway, args, certificates.as_ref()).await?;
             std::thread::Builder::new()
                 .name("reload".to_owned())
                 .spawn(move || files.watch(feed, reload::report))
@@ -106,7 +111,7 @@ async fn serve(args: &ServeArgs) -> anyhow::Result<()> {
             }
             // The listeners open at once; until the first tables, every
             // request is answered 503 with Retry-After (`server::screen`).
-            let listener = listen(&gateway, args).await?;
+            let listener = listen(&gateway, args, certificates.as_ref()).await?;
             tracing::info!(
                 namespace = source.namespace().unwrap_or("(all)"),
                 "watching the cluster"
@@ -135,13 +140,18 @@ async fn serve(args: &ServeArgs) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// Opens the traffic listener, and the admin listener if asked for, which
-/// it serves at once.
-async fn listen(gateway: &Arc<Gateway>, args: &ServeArgs) -> anyhow::Result<TcpListener> {
+/// Opens the traffic listeners (plain, and TLS with `certificates`), and
+/// the admin listener if asked for, which it serves at once.
+async fn listen(
+    gateway: &Arc<Gateway>,
+    args: &ServeArgs,
+    certificates: Option<&Arc<ListenerCertificates>>,
+) -> anyhow::Result<Listeners> {
     let listener = TcpListener::bind(args.listen)
         .await
         .with_context(|| format!("cannot listen on {}", args.listen))?;
     announce("listening on", &listener)?;
+    let listeners = tls::listen(listener, &args.tls, certificates).await?;
     if let Some(admin) = args.admin_listen {
         let admin = TcpListener::bind(admin)
             .await
@@ -149,7 +159,7 @@ async fn listen(gateway: &Arc<Gateway>, args: &ServeArgs) -> anyhow::Result<TcpL
         announce("admin on", &admin)?;
         tokio::spawn(admin::serve(Arc::clone(gateway), admin));
     }
-    Ok(listener)
+    Ok(listeners)
 }
 
 /// Prints where a listener is, on standard output, for scripts and tests

@@ -61,12 +61,24 @@ pub(crate) struct Proxy {
     /// The peer's address, formatted once per connection for
     /// `X-Forwarded-For`.
     client: HeaderValue,
+    /// The connection is TLS (`X-Forwarded-Proto: https`).
+    https: bool,
 }
 
 impl Proxy {
     pub(crate) fn new(gateway: Arc<Gateway>, peer: SocketAddr) -> Self {
         let client = HeaderValue::from_str(&peer.ip().to_string()).unwrap_or(HeaderValue::from_static("unknown"));
-        Self { gateway, client }
+        Self {
+            gateway,
+            client,
+            https: false,
+        }
+    }
+
+    /// For a TLS connection: requests go upstream as `https`.
+    pub(crate) fn over_tls(mut self, https: bool) -> Self {
+        self.https = https;
+        self
     }
 }
 
@@ -180,6 +192,7 @@ impl Proxy {
         let forwarded = Forwarded {
             client: &self.client,
             host: host.as_ref(),
+            https: self.https,
         };
         (Outbound::new(&parts, body, &forwarded), downstream_upgrade)
     }

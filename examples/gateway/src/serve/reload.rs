@@ -9,12 +9,15 @@ use ingress_kube::feed::{FilesLoaded, Publish, ReloadError, Update};
 
 use super::endpoints::Upstreams;
 use super::state::Gateway;
+use super::tls::ListenerCertificates;
 
 /// Publishes the feed's tables into the live [`Gateway`].
 pub(crate) struct Publisher {
     gateway: Arc<Gateway>,
     /// The backend slots the routes lead to.
     upstreams: Upstreams,
+    /// The TLS listener's certificates, with `--listen-tls`.
+    certificates: Option<Arc<ListenerCertificates>>,
 }
 
 impl Publisher {
@@ -22,7 +25,14 @@ impl Publisher {
         Self {
             gateway,
             upstreams: Upstreams::default(),
+            certificates: None,
         }
+    }
+
+    /// Also publishes each new certificate table to `certificates`.
+    pub(crate) fn with_certificates(mut self, certificates: Option<Arc<ListenerCertificates>>) -> Self {
+        self.certificates = certificates;
+        self
     }
 }
 
@@ -32,6 +42,9 @@ impl Publish for Publisher {
         for ignored in update.ignored {
             let source = update.source_of(&ignored.key).map(ToString::to_string);
             tracing::debug!(%ignored, source, "not ours");
+        }
+        if let Some(certificates) = &self.certificates {
+            certificates.publish(update);
         }
         if update.routes_changed {
             for diagnostic in update.routes.report().diagnostics() {

@@ -25,19 +25,18 @@ use hyper::body::{Body as _, Incoming};
 use hyper::server::conn::{http1, http2};
 use hyper_util::rt::{TokioExecutor, TokioIo};
 use ingress_tower::IngressRoutingLayer;
-use tokio::net::TcpListener;
 use tokio::sync::watch;
 use tower::{Layer as _, ServiceExt as _};
 
-use super::accept::{self, Backoff};
 use super::headers::is_single_chunked;
 use super::proxy::{Proxy, ProxyBody, text};
 use super::sniff::{self, Opened};
 use super::state::Gateway;
+use super::tls::Listeners;
 
 /// Serves the routed traffic until `shutdown` completes, then stops
 /// accepting and waits (boundedly) for the requests in flight.
-pub(crate) async fn serve(gateway: Arc<Gateway>, mut listener: TcpListener, shutdown: impl Future<Output = ()>) {
+pub(crate) async fn serve(gateway: Arc<Gateway>, mut listeners: Listeners, shutdown: impl Future<Output = ()>) {
     let layer = IngressRoutingLayer::new(gateway.routes.clone());
     let allow_trace = gateway.settings.allow_trace;
     let mut servers = Servers {
@@ -59,14 +58,13 @@ pub(crate) async fn serve(gateway: Arc<Gateway>, mut listener: TcpListener, shut
     // waits for all of them to be dropped.
     let (stop, stopping) = watch::channel(());
     let mut shutdown = pin!(shutdown);
-    let mut backoff = Backoff::default();
     loop {
-        let (stream, peer) = tokio::select! {
-            accepted = accept::next(&mut listener, &mut backoff, "traffic") => accepted,
+        let accepted = tokio::select! {
+            accepted = listeners.next() => accepted,
             () = &mut shutdown => break,
         };
-        let _ = stream.set_nodelay(true);
-        let stack = layer.layer(Proxy::new(Arc::clone(&gateway), peer));
+        let stack = layer.layer(Proxy::new(Arc::clone(&gateway), accepted.peer).over_tls(accepted.is_tls()));
+        let redirect = accepted.redirect();
         let timer = gateway.timer.clone();
         let within = gateway.settings.header_read_timeout;
         let counted = Arc::clone(&gateway);
@@ -81,9 +79,12 @@ pub(crate) async fn serve(gateway: Arc<Gateway>, mut listener: TcpListener, shut
                 request.body().size_hint().exact().is_some(),
                 allow_trace,
             );
+            // Plain connections: TLS hosts are sent to HTTPS (`super::redirect`).
+            let refused = refused
+                .map(Refusal::answer)
+                .or_else(|| redirect.as_ref()?.answer(&request));
             async move {
-                if let Some(refusal) = refused {
-                    let response = refusal.answer();
+                if let Some(response) = refused {
                     gateway.metrics.count_request(None, response.status().as_u16());
                     return Ok(response.map(Either::Right));
                 }
@@ -98,6 +99,12 @@ pub(crate) async fn serve(gateway: Arc<Gateway>, mut listener: TcpListener, shut
         let servers = Arc::clone(&servers);
         let mut stopping = stopping.clone();
         tokio::spawn(async move {
+            // The TLS handshake, on TLS connections.
+            let stream = tokio::select! {
+                opened = accepted.open(&timer, within) => opened,
+                _ = stopping.changed() => return,
+            };
+            let Some(stream) = stream else { return };
             let first = tokio::select! {
                 first = sniff::first_bytes(stream, &timer, within) => first,
                 _ = stopping.changed() => return,
@@ -119,7 +126,7 @@ pub(crate) async fn serve(gateway: Arc<Gateway>, mut listener: TcpListener, shut
             }
         });
     }
-    drop(listener);
+    drop(listeners);
     drop(stopping);
     tracing::info!("shutting down: no new connections; finishing requests in flight");
     stop.send_replace(());

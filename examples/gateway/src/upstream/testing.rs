@@ -246,6 +246,7 @@ pub(super) fn outbound(request: Request<Incoming>) -> Outbound {
     let forwarded = Forwarded {
         client: &HeaderValue::from_static("127.0.0.1"),
         host: None,
+        https: false,
     };
     Outbound::new(&parts, body, &forwarded)
 }

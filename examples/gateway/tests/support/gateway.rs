@@ -22,6 +22,9 @@ pub struct Gateway {
     pub addr: SocketAddr,
     /// /healthz, /readyz, /metrics, /routes.
     pub admin: SocketAddr,
+    /// HTTPS, when `--listen-tls` was given (announced before the admin
+    /// listener).
+    pub tls: Option<SocketAddr>,
     /// Standard error so far (the tracing logs).
     logs: Arc<Mutex<String>>,
 }
@@ -38,12 +41,13 @@ impl Gateway {
 
     /// Starts the binary with `args` (which must make it announce both
     /// listeners, as `serve --listen .. --admin-listen ..` does) and the
-    /// environment variables `env`; returns once both are announced.
+    /// environment variables `env` (`RUST_LOG` is `info` unless `env` sets
+    /// it); returns once both are announced.
     pub async fn spawn(args: &[OsString], env: &[(&str, &OsStr)]) -> Self {
         let mut child = Command::new(env!("CARGO_BIN_EXE_ingress-gateway"))
             .args(args)
-            .envs(env.iter().copied())
             .env("RUST_LOG", "info")
+            .envs(env.iter().copied())
             .stdin(Stdio::null())
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())
@@ -74,6 +78,7 @@ impl Gateway {
             child,
             addr: unset,
             admin: unset,
+            tls: None,
             logs,
         };
         let started = Instant::now();
@@ -86,6 +91,8 @@ impl Gateway {
             };
             if let Some(addr) = line.strip_prefix("listening on ") {
                 gateway.addr = addr.parse().unwrap();
+            } else if let Some(addr) = line.strip_prefix("tls on ") {
+                gateway.tls = Some(addr.parse().unwrap());
             } else if let Some(addr) = line.strip_prefix("admin on ") {
                 gateway.admin = addr.parse().unwrap();
             }

@@ -24,6 +24,7 @@ pub mod client;
 pub mod gateway;
 pub mod manifests;
 pub mod raw_upstream;
+pub mod tls;
 
 use std::future::Future;
 use std::time::{Duration, Instant};

@@ -24,6 +24,8 @@ pub(crate) struct Forwarded<'a> {
     pub(crate) client: &'a HeaderValue,
     /// The Host the client sent: `X-Forwarded-Host` (none without one).
     pub(crate) host: Option<&'a HeaderValue>,
+    /// The client came over TLS: `X-Forwarded-Proto: https` (else `http`).
+    pub(crate) https: bool,
 }
 
 static X_FORWARDED_FOR: HeaderName = HeaderName::from_static("x-forwarded-for");
@@ -104,7 +106,11 @@ pub(crate) fn encode_request_head(parts: &Parts, framing: RequestFraming, forwar
         }
     }
     head.extend_from_slice(forwarded.client.as_bytes());
-    head.extend_from_slice(b"\r\nx-forwarded-proto: http\r\n");
+    head.extend_from_slice(if forwarded.https {
+        b"\r\nx-forwarded-proto: https\r\n"
+    } else {
+        b"\r\nx-forwarded-proto: http\r\n"
+    });
     if let Some(host) = forwarded.host {
         head.extend_from_slice(b"x-forwarded-host: ");
         head.extend_from_slice(host.as_bytes());

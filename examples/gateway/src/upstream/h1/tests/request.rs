@@ -20,6 +20,7 @@ fn plain() -> Forwarded<'static> {
     Forwarded {
         client: &CLIENT,
         host: None,
+        https: false,
     }
 }
 
@@ -62,6 +63,7 @@ fn forwarded_for_joins_every_line_and_proto_and_host_are_ours() {
     let forwarded = Forwarded {
         client: &HeaderValue::from_static("192.0.2.7"),
         host: Some(&host),
+        https: false,
     };
     assert_eq!(
         String::from_utf8(encode_request_head(&request, RequestFraming::Empty, &forwarded)).unwrap(),
@@ -119,4 +121,14 @@ fn repeated_request_headers_stay_separate_lines() {
     let request = parts("GET", "/", &[("x-a", "1"), ("x-a", "2")]);
     let text = String::from_utf8(encode_request_head(&request, RequestFraming::Empty, &plain())).unwrap();
     assert!(text.contains("x-a: 1\r\nx-a: 2\r\n"), "{text}");
+}
+
+#[test]
+fn a_tls_client_is_forwarded_as_https() {
+    let request = parts("GET", "/", &[("x-forwarded-proto", "http")]);
+    let forwarded = Forwarded { https: true, ..plain() };
+    assert_eq!(
+        String::from_utf8(encode_request_head(&request, RequestFraming::Empty, &forwarded)).unwrap(),
+        "GET / HTTP/1.1\r\nx-forwarded-for: 127.0.0.1\r\nx-forwarded-proto: https\r\n\r\n"
+    );
 }
