@@ -9,55 +9,10 @@ mod support;
 
 use std::time::{Duration, Instant};
 
-use ingress_test_support::SecretYaml;
-use support::tls::{Leaf, TestCa, TlsClient};
+use std::ffi::{OsStr, OsString};
+
+use support::tls::{TestCa, TlsClient, manifests, names, start, write_secret};
 use support::*;
-
-/// The Ingress `web` (namespace `default`): everything to the backend
-/// `app`, and one `spec.tls[]` entry per `(host, secret)`.
-fn web(tls: &[(&str, &str)]) -> String {
-    let mut ingress = IngressYaml::new("web")
-        .default_backend(service_backend("app", 80))
-        .to_yaml();
-    ingress.push_str("  tls:\n");
-    for (host, secret) in tls {
-        ingress.push_str(&format!("  - hosts:\n    - \"{host}\"\n    secretName: {secret}\n"));
-    }
-    ingress
-}
-
-/// A manifest directory: our class, the backend's Service, `web(tls)`,
-/// and each Secret in a file of its own (`secret-NAME.yaml`).
-fn manifests(app: &Backend, tls: &[(&str, &str)], secrets: &[(&str, &Leaf)]) -> ManifestDir {
-    let dir = ManifestDir::with_files(&[
-        ("class.yaml", &our_default_class()),
-        ("services.yaml", &service_of("app", &[app])),
-        ("web.yaml", &web(tls)),
-    ]);
-    for (name, leaf) in secrets {
-        write_secret(&dir, name, leaf);
-    }
-    dir
-}
-
-fn write_secret(dir: &ManifestDir, name: &str, leaf: &Leaf) {
-    let yaml = SecretYaml::tls(name, &leaf.cert_pem, &leaf.key_pem).to_yaml();
-    dir.write(&format!("secret-{name}.yaml"), yaml);
-}
-
-/// The gateway on `dir`, with a TLS listener.
-async fn start(dir: &ManifestDir, extra: &[&str]) -> (Gateway, std::net::SocketAddr) {
-    let mut args = vec!["--listen-tls", "127.0.0.1:0", "--reload-interval-ms", "50"];
-    args.extend_from_slice(extra);
-    let gateway = Gateway::start(dir.path(), &args).await;
-    let tls = gateway.tls.expect("the TLS listener is announced");
-    (gateway, tls)
-}
-
-/// Whether a DER certificate names `name` (a SAN is its bytes, verbatim).
-fn names(der: &[u8], name: &str) -> bool {
-    der.windows(name.len()).any(|window| window == name.as_bytes())
-}
 
 #[tokio::test]
 async fn t2_sni_picks_exact_over_wildcard_and_a_wildcard_covers_one_label() {
@@ -278,4 +233,72 @@ async fn a_rotated_secret_serves_from_the_next_handshake_and_none_fails() {
     }
     // ...goes on after it.
     open.get("shop.example", "/").await.unwrap().seen();
+}
+
+#[tokio::test]
+async fn key_material_never_reaches_the_logs_or_the_admin_pages() {
+    let app = Backend::start("app").await;
+    let ca = TestCa::new();
+    let (old, new, other) = (
+        ca.leaf(&["shop.example"]),
+        ca.leaf(&["shop.example"]),
+        ca.leaf(&["other.example"]),
+    );
+    let mut broken = ca.leaf(&["broken.example"]);
+    broken.key_pem = other.key_pem.clone();
+    let dir = manifests(
+        &app,
+        &[("shop.example", "shop-tls"), ("broken.example", "broken-tls")],
+        &[("shop-tls", &old), ("broken-tls", &broken), ("fallback-tls", &other)],
+    );
+    let args: Vec<OsString> = [
+        "serve",
+        "--manifests",
+        dir.path().to_str().unwrap(),
+        "--listen",
+        "127.0.0.1:0",
+        "--admin-listen",
+        "127.0.0.1:0",
+        "--listen-tls",
+        "127.0.0.1:0",
+        "--default-certificate",
+        "default/fallback-tls",
+        "--reload-interval-ms",
+        "50",
+    ]
+    .map(OsString::from)
+    .to_vec();
+    // Everything the gateway logs, down to debug.
+    let gateway = Gateway::spawn(&args, &[("RUST_LOG", OsStr::new("debug"))]).await;
+    let tls = gateway.tls.unwrap();
+    let client = TlsClient::verifying(&ca).without_resumption();
+    let mut https = client.connect(tls, "shop.example").await.unwrap().http().await.unwrap();
+    https.get("shop.example", "/").await.unwrap().seen();
+    // A rotation, and a handshake that fails (a client that trusts
+    // nothing the gateway has).
+    write_secret(&dir, "shop-tls", &new);
+    eventually("the new certificate is served", Duration::from_secs(10), || async {
+        (client.served(tls, "shop.example").await == new.der).then_some(())
+    })
+    .await;
+    assert!(
+        TlsClient::verifying(&TestCa::new())
+            .connect(tls, "shop.example")
+            .await
+            .is_err()
+    );
+    let logs = gateway.logs();
+    assert!(logs.contains("certificates loaded"), "{logs}");
+    assert!(logs.contains("DEBUG"), "debug lines are logged: {logs}");
+    let routes = gateway.routes().await.to_string();
+    let metrics = gateway.metrics().await;
+    for (what, text) in [("logs", &logs), ("/routes", &routes), ("/metrics", &metrics)] {
+        assert!(!text.contains("PRIVATE KEY"), "a key's PEM in {what}");
+        for leaf in [&old, &new, &other, &broken] {
+            assert!(leaf.key_lines().len() >= 2);
+            for line in leaf.key_lines() {
+                assert!(!text.contains(line), "key material in {what}");
+            }
+        }
+    }
 }

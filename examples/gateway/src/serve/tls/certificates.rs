@@ -83,3 +83,20 @@ impl fmt::Debug for ListenerCertificates {
             .finish_non_exhaustive()
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn before_the_first_table_no_host_is_a_tls_host_and_debug_shows_no_key() {
+        let certificates = ListenerCertificates::new().unwrap();
+        assert!(!certificates.is_tls_host("shop.example"));
+        let debug = format!("{certificates:?}");
+        assert!(debug.starts_with("ListenerCertificates"), "{debug}");
+        // The self-signed default is in there, but neither its key nor its
+        // certificate is printed.
+        assert!(!debug.to_ascii_lowercase().contains("key"), "{debug}");
+        assert!(debug.len() < 200, "{debug}");
+    }
+}
