@@ -413,3 +413,33 @@ impl ServerCertVerifier for AcceptAny {
         self.0.signature_verification_algorithms.supported_schemes()
     }
 }
+
+/// A command-line tool the real-client tests run, when installed; `None`
+/// says (on standard error) that the test is skipped, and why.
+pub fn tool(name: &str) -> Option<std::path::PathBuf> {
+    let path = std::env::var_os("PATH")?;
+    let found = std::env::split_paths(&path)
+        .map(|dir| dir.join(name))
+        .find(|candidate| candidate.is_file());
+    if found.is_none() {
+        eprintln!("skipped: `{name}` is not installed (apt-get install curl openssl)");
+    }
+    found
+}
+
+/// Runs `program` with `args` off the test's runtime (its backends keep
+/// answering), bounded by `timeout(1)`; its exit success, standard output
+/// and standard error.
+pub async fn run_tool(program: &std::path::Path, args: &[String]) -> (bool, String, String) {
+    let mut command = std::process::Command::new("timeout");
+    command.arg("20").arg(program).args(args);
+    command.stdin(std::process::Stdio::null());
+    let output = tokio::task::spawn_blocking(move || command.output().unwrap())
+        .await
+        .unwrap();
+    (
+        output.status.success(),
+        String::from_utf8_lossy(&output.stdout).into_owned(),
+        String::from_utf8_lossy(&output.stderr).into_owned(),
+    )
+}
