@@ -4,6 +4,7 @@
 //! test is skipped, saying so, where the tool is not installed (CI
 //! installs the `curl` and `openssl` packages). Loopback only; every
 //! command runs under `timeout 20`.
+#![allow(clippy::unwrap_used, clippy::indexing_slicing)]
 
 mod support;
 
