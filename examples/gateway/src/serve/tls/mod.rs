@@ -23,15 +23,20 @@
 //! use std::sync::Arc;
 //! use ingress_kube::tls::{CertificateResolver, self_signed_certificate};
 //!
-//! // What `serve --listen-tls` builds once at start:
-//! let resolver = CertificateResolver::new(self_signed_certificate(&["ingress.local"]).unwrap());
+//! // What `serve --listen-tls` builds once at start: a resolver serving the
+//! // self-signed default to every name until the feed's first table...
+//! let default = self_signed_certificate(&["ingress.local"]).unwrap();
+//! let resolver = CertificateResolver::new(Arc::clone(&default));
+//! assert!(Arc::ptr_eq(&resolver.resolve_name(Some("shop.example")), &default));
+//! assert!(Arc::ptr_eq(&resolver.resolve_name(None), &default));
+//! // ...in the one server configuration.
 //! let provider = Arc::new(rustls::crypto::ring::default_provider());
-//! let config = rustls::ServerConfig::builder_with_provider(provider)
+//! let mut config = rustls::ServerConfig::builder_with_provider(provider)
 //!     .with_protocol_versions(&[&rustls::version::TLS13, &rustls::version::TLS12])
 //!     .unwrap()
 //!     .with_no_client_auth()
-//!     .with_cert_resolver(Arc::new(resolver));
-//! assert!(!config.ignore_client_order);
+//!     .with_cert_resolver(Arc::new(resolver.clone()));
+//! config.alpn_protocols = vec![b"h2".to_vec(), b"http/1.1".to_vec()];
 //! ```
 
 mod certificates;
