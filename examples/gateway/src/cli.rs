@@ -169,4 +169,29 @@ pub struct ServeArgs {
     /// 405, as nginx does (TRACE echoes cookies and credentials back).
     #[arg(long)]
     pub allow_trace: bool,
+    // Limits against clients that hold connections or send without end
+    // (serve::limits, serve::streams).
+    /// Largest request head: request line and header fields (HTTP/1), or
+    /// header list (HTTP/2); beyond it, 431 (414 for a first request line
+    /// that does not end within it). At least 8192.
+    #[arg(long, default_value_t = 32_768, value_name = "BYTES",
+          value_parser = clap::value_parser!(u32).range(8192..=1_048_576))]
+    pub max_request_head_bytes: u32,
+    /// Client connections open at once; at the limit, accepting waits until
+    /// one closes (new connections wait in the listen queue).
+    #[arg(long, default_value_t = 10_000, value_name = "N",
+          value_parser = clap::value_parser!(u32).range(1..))]
+    pub max_connections: u32,
+    /// Connections the kernel queues before they are accepted (capped by
+    /// the kernel at net.core.somaxconn).
+    #[arg(long, default_value_t = 1024, value_name = "N")]
+    pub listen_backlog: u32,
+    /// HTTP/2: cancelled streams (RST_STREAM before the answer ended) a
+    /// connection may have within --h2-reset-window-ms; one more, and it is
+    /// sent GOAWAY.
+    #[arg(long, default_value_t = 200, value_name = "N")]
+    pub h2_max_resets: u32,
+    /// See --h2-max-resets.
+    #[arg(long, default_value_t = 10_000, value_name = "MS")]
+    pub h2_reset_window_ms: u64,
 }

@@ -54,6 +54,50 @@ pub(crate) struct Metrics {
     pub(crate) backend_endpoints: Family<BackendLabels, Gauge>,
     /// Where the tables came from (see [`Metrics::record_source`]).
     feed: FeedMetrics,
+    /// Connections and HTTP/2 streams against the limits.
+    pub(crate) limits: LimitMetrics,
+}
+
+/// Client connections and HTTP/2 streams against the limits (see
+/// `limits` and `streams`).
+pub(crate) struct LimitMetrics {
+    pub(crate) connections_open: Gauge,
+    pub(crate) connection_limit_waits: Counter,
+    pub(crate) h2: super::streams::ResetCounters,
+}
+
+impl LimitMetrics {
+    fn register(registry: &mut Registry) -> Self {
+        let metrics = Self {
+            connections_open: Gauge::default(),
+            connection_limit_waits: Counter::default(),
+            h2: super::streams::ResetCounters {
+                cancelled: Counter::default(),
+                goaways: Counter::default(),
+            },
+        };
+        registry.register(
+            "ingress_connections_open",
+            "Client connections open on the traffic listener",
+            metrics.connections_open.clone(),
+        );
+        registry.register(
+            "ingress_connection_limit_waits",
+            "Times accepting waited for a connection to close (--max-connections reached)",
+            metrics.connection_limit_waits.clone(),
+        );
+        registry.register(
+            "ingress_h2_cancelled_streams",
+            "HTTP/2 streams their clients reset before the answer ended",
+            metrics.h2.cancelled.clone(),
+        );
+        registry.register(
+            "ingress_h2_reset_goaways",
+            "HTTP/2 connections sent GOAWAY for too many cancelled streams (--h2-max-resets)",
+            metrics.h2.goaways.clone(),
+        );
+        metrics
+    }
 }
 
 /// The feed's record, as metrics.
@@ -186,8 +230,10 @@ impl Metrics {
             backend_endpoints.clone(),
         );
         let feed = FeedMetrics::register(&mut registry);
+        let limits = LimitMetrics::register(&mut registry);
         Self {
             feed,
+            limits,
             registry,
             requests,
             table_builds,

@@ -15,12 +15,14 @@ mod accept;
 mod admin;
 mod endpoints;
 mod headers;
+mod limits;
 mod metrics;
 mod proxy;
 mod reload;
 mod server;
 mod sniff;
 mod state;
+mod streams;
 mod tunnel;
 mod welcome;
 
@@ -131,16 +133,15 @@ async fn serve(args: &ServeArgs) -> anyhow::Result<()> {
             }
         })
         .context("cannot start the idle-expiry thread")?;
-    server::serve(gateway, listener, shutdown_signal()).await;
+    server::serve(gateway, listener, limits::Limits::from(args), shutdown_signal()).await;
     Ok(())
 }
 
 /// Opens the traffic listener, and the admin listener if asked for, which
 /// it serves at once.
 async fn listen(gateway: &Arc<Gateway>, args: &ServeArgs) -> anyhow::Result<TcpListener> {
-    let listener = TcpListener::bind(args.listen)
-        .await
-        .with_context(|| format!("cannot listen on {}", args.listen))?;
+    let listener =
+        limits::bind(args.listen, args.listen_backlog).with_context(|| format!("cannot listen on {}", args.listen))?;
     announce("listening on", &listener)?;
     if let Some(admin) = args.admin_listen {
         let admin = TcpListener::bind(admin)

@@ -24,98 +24,117 @@ use http_body_util::Either;
 use hyper::body::{Body as _, Incoming};
 use hyper::server::conn::{http1, http2};
 use hyper_util::rt::{TokioExecutor, TokioIo};
-use ingress_tower::IngressRoutingLayer;
+use ingress_tower::{IngressRoutingLayer, ResponseBody};
 use tokio::net::TcpListener;
 use tokio::sync::watch;
 use tower::{Layer as _, ServiceExt as _};
 
 use super::accept::{self, Backoff};
 use super::headers::is_single_chunked;
+use super::limits::{self, ConnectionSlots, Limits, MIN_REQUEST_HEAD, Taken};
 use super::proxy::{Proxy, ProxyBody, text};
-use super::sniff::{self, Opened};
+use super::sniff::{self, Opened, Protocol};
 use super::state::Gateway;
+use super::streams::{self, Kept, ResetWindow, Streams};
 
 /// Serves the routed traffic until `shutdown` completes, then stops
 /// accepting and waits (boundedly) for the requests in flight.
-pub(crate) async fn serve(gateway: Arc<Gateway>, mut listener: TcpListener, shutdown: impl Future<Output = ()>) {
+pub(crate) async fn serve(
+    gateway: Arc<Gateway>,
+    mut listener: TcpListener,
+    limits: Limits,
+    shutdown: impl Future<Output = ()>,
+) {
     let layer = IngressRoutingLayer::new(gateway.routes.clone());
     let allow_trace = gateway.settings.allow_trace;
     let mut servers = Servers {
         http1: http1::Builder::new(),
         http2: http2::Builder::new(TokioExecutor::new()),
     };
+    // The read buffer grows with what a client sends, up to the head limit
+    // (431 from hyper beyond it), rather than to hyper's 400 KB default.
     servers
         .http1
         .timer(gateway.timer.clone())
-        .header_read_timeout(gateway.settings.header_read_timeout);
+        .header_read_timeout(gateway.settings.header_read_timeout)
+        .max_buf_size(limits.request_head.max(MIN_REQUEST_HEAD));
     // HTTP/2 connections live long; pings find the peers that vanished.
     servers
         .http2
         .timer(gateway.timer.clone())
         .keep_alive_interval(H2_PING_INTERVAL)
-        .keep_alive_timeout(H2_PING_TIMEOUT);
+        .keep_alive_timeout(H2_PING_TIMEOUT)
+        .max_concurrent_streams(streams::MAX_STREAMS)
+        .max_header_list_size(u32::try_from(limits.request_head).unwrap_or(u32::MAX));
     let servers = Arc::new(servers);
+    let slots = ConnectionSlots::new(limits.connections, gateway.metrics.limits.connections_open.clone());
     // Every connection holds a receiver: shutdown signals through it, then
     // waits for all of them to be dropped.
     let (stop, stopping) = watch::channel(());
     let mut shutdown = pin!(shutdown);
     let mut backoff = Backoff::default();
     loop {
+        let slot = tokio::select! {
+            taken = slots.take() => match taken {
+                Taken::Free(slot) => slot,
+                Taken::Waited(slot) => {
+                    gateway.metrics.limits.connection_limit_waits.inc();
+                    tracing::debug!(limit = limits.connections, "accepting again after waiting at the connection limit");
+                    slot
+                }
+            },
+            () = &mut shutdown => break,
+        };
         let (stream, peer) = tokio::select! {
             accepted = accept::next(&mut listener, &mut backoff, "traffic") => accepted,
             () = &mut shutdown => break,
         };
         let _ = stream.set_nodelay(true);
         let stack = layer.layer(Proxy::new(Arc::clone(&gateway), peer));
-        let timer = gateway.timer.clone();
-        let within = gateway.settings.header_read_timeout;
-        let counted = Arc::clone(&gateway);
-        let service = hyper::service::service_fn(move |request: http::Request<Incoming>| {
-            let stack = stack.clone();
-            let gateway = Arc::clone(&counted);
-            let refused = screen(
-                gateway.feed.is_ready(),
-                request.method(),
-                request.version(),
-                request.headers(),
-                request.body().size_hint().exact().is_some(),
-                allow_trace,
-            );
-            async move {
-                if let Some(refusal) = refused {
-                    let response = refusal.answer();
-                    gateway.metrics.count_request(None, response.status().as_u16());
-                    return Ok(response.map(Either::Right));
-                }
-                let response = stack.oneshot(request).await?;
-                // The proxy counts the answers it gives; these are the layer's.
-                if !response.body().is_from_inner() {
-                    gateway.metrics.count_request(None, response.status().as_u16());
-                }
-                Ok::<_, Infallible>(response.map(Either::Left))
-            }
-        });
+        let gateway = Arc::clone(&gateway);
         let servers = Arc::clone(&servers);
         let mut stopping = stopping.clone();
+        let limits = limits.clone();
         tokio::spawn(async move {
+            let _slot = slot;
             let first = tokio::select! {
-                first = sniff::first_bytes(stream, &timer, within) => first,
+                first = sniff::first_bytes(stream, &gateway.timer, gateway.settings.header_read_timeout, limits.request_head) => first,
                 _ = stopping.changed() => return,
             };
-            match first {
-                Some(Opened { io, http2: true }) => {
+            let Some(Opened { io, protocol }) = first else {
+                // Nothing in time, or closed.
+                return;
+            };
+            match protocol {
+                Protocol::Http2 => {
+                    let streams = Streams::new(
+                        ResetWindow::new(limits.h2_resets, limits.h2_reset_window),
+                        gateway.metrics.limits.h2.clone(),
+                    );
+                    let service = service(stack, gateway, allow_trace, Some(Arc::clone(&streams)));
                     let connection = servers.http2.serve_connection(TokioIo::new(io), service);
-                    drive(connection, stopping, http2::Connection::graceful_shutdown).await;
+                    let goaway = async move { streams.goaway().await };
+                    drive(connection, stopping, goaway, http2::Connection::graceful_shutdown).await;
                 }
-                Some(Opened { io, http2: false }) => {
+                Protocol::Http1 => {
+                    let service = service(stack, gateway, allow_trace, None);
                     let connection = servers
                         .http1
                         .serve_connection(TokioIo::new(io), service)
                         .with_upgrades();
-                    drive(connection, stopping, http1::UpgradeableConnection::graceful_shutdown).await;
+                    let never = std::future::pending();
+                    drive(
+                        connection,
+                        stopping,
+                        never,
+                        http1::UpgradeableConnection::graceful_shutdown,
+                    )
+                    .await;
                 }
-                // Nothing in time, or closed.
-                None => {}
+                Protocol::Http1LineTooLong => {
+                    gateway.metrics.count_request(None, StatusCode::URI_TOO_LONG.as_u16());
+                    limits::refuse_long_line(io, limits.request_head).await;
+                }
             }
         });
     }
@@ -129,16 +148,87 @@ pub(crate) async fn serve(gateway: Arc<Gateway>, mut listener: TcpListener, shut
     }
 }
 
+/// The body of every answer to a client.
+type AnswerBody = Kept<Either<ResponseBody<ProxyBody>, ProxyBody>>;
+
+/// The service of one client connection: each request screened, then
+/// routed and forwarded; on HTTP/2 (`streams`), each exchange runs on if
+/// its stream is cancelled.
+fn service<S>(
+    stack: S,
+    gateway: Arc<Gateway>,
+    allow_trace: bool,
+    streams: Option<Arc<Streams>>,
+) -> impl hyper::service::Service<
+    http::Request<Incoming>,
+    Response = Response<AnswerBody>,
+    Error = Infallible,
+    Future = impl Future<Output = Result<Response<AnswerBody>, Infallible>> + Send + 'static,
+> + Clone
++ Send
++ 'static
+where
+    S: tower::Service<http::Request<Incoming>, Response = Response<ResponseBody<ProxyBody>>, Error = Infallible>
+        + Clone
+        + Send
+        + 'static,
+    S::Future: Send + 'static,
+{
+    hyper::service::service_fn(move |request: http::Request<Incoming>| {
+        let stack = stack.clone();
+        let gateway = Arc::clone(&gateway);
+        let streams = streams.clone();
+        let refused = screen(
+            gateway.feed.is_ready(),
+            request.method(),
+            request.version(),
+            request.headers(),
+            request.body().size_hint().exact().is_some(),
+            allow_trace,
+        );
+        async move {
+            let answer = async move {
+                if let Some(refusal) = refused {
+                    let response = refusal.answer();
+                    gateway.metrics.count_request(None, response.status().as_u16());
+                    return response.map(Either::Right);
+                }
+                let response = match stack.oneshot(request).await {
+                    Ok(response) => response,
+                    Err(never) => match never {},
+                };
+                // The proxy counts the answers it gives; these are the layer's.
+                if !response.body().is_from_inner() {
+                    gateway.metrics.count_request(None, response.status().as_u16());
+                }
+                response.map(Either::Left)
+            };
+            let response = match streams {
+                None => answer.await.map(Kept::plain),
+                Some(streams) => streams.run(answer).await.unwrap_or_else(|| {
+                    text(StatusCode::BAD_GATEWAY, "502 Bad Gateway: the exchange failed\n")
+                        .map(|body| Kept::plain(Either::Right(body)))
+                }),
+            };
+            Ok::<_, Infallible>(response)
+        }
+    })
+}
+
 /// The HTTP/1.1 and HTTP/2 servers, set up once.
 struct Servers {
     http1: http1::Builder,
     http2: http2::Builder<TokioExecutor>,
 }
 
-/// Runs a connection to its end; once shutdown is signalled, it finishes the
-/// requests in flight and takes no more.
-async fn drive<C, E>(connection: C, mut stopping: watch::Receiver<()>, stop: fn(Pin<&mut C>))
-where
+/// Runs a connection to its end; once shutdown is signalled, or `goaway`
+/// completes, it finishes the requests in flight and takes no more.
+async fn drive<C, E>(
+    connection: C,
+    mut stopping: watch::Receiver<()>,
+    goaway: impl Future<Output = ()>,
+    stop: fn(Pin<&mut C>),
+) where
     C: Future<Output = Result<(), E>>,
     E: fmt::Display,
 {
@@ -147,6 +237,10 @@ where
         biased;
         ended = connection.as_mut() => ended,
         _ = stopping.changed() => {
+            stop(connection.as_mut());
+            connection.await
+        }
+        () = goaway => {
             stop(connection.as_mut());
             connection.await
         }
