@@ -20,6 +20,7 @@ mod metrics;
 mod proxy;
 mod reload;
 mod server;
+mod service;
 mod sniff;
 mod state;
 mod streams;

@@ -8,10 +8,11 @@
 //! request body whose chunked framing breaks while it streams upstream is
 //! the client's fault, answered 400 ([`body_refused`]). hyper's server
 //! answers before the gateway sees a request for the rest: 400 for
-//! `Transfer-Encoding` without a final `chunked` (or in HTTP/1.0), 414 for
-//! a target over 65534 bytes.
+//! `Transfer-Encoding` without a final `chunked` (or in HTTP/1.0), 431 for
+//! a head over the request-head limit (see [`super::limits`]), 414 for a
+//! target over 65534 bytes; a first request line over the head limit gets
+//! 414 from the gateway, before hyper reads it ([`sniff`]).
 
-use std::convert::Infallible;
 use std::fmt;
 use std::future::Future;
 use std::pin::{Pin, pin};
@@ -20,22 +21,21 @@ use std::time::Duration;
 
 use http::header::{self, HeaderMap, HeaderValue};
 use http::{Method, Response, StatusCode, Version};
-use http_body_util::Either;
-use hyper::body::{Body as _, Incoming};
 use hyper::server::conn::{http1, http2};
 use hyper_util::rt::{TokioExecutor, TokioIo};
-use ingress_tower::{IngressRoutingLayer, ResponseBody};
+use ingress_tower::IngressRoutingLayer;
 use tokio::net::TcpListener;
 use tokio::sync::watch;
-use tower::{Layer as _, ServiceExt as _};
+use tower::Layer as _;
 
 use super::accept::{self, Backoff};
 use super::headers::is_single_chunked;
 use super::limits::{self, ConnectionSlots, Limits, MIN_REQUEST_HEAD, Taken};
 use super::proxy::{Proxy, ProxyBody, text};
+use super::service::service;
 use super::sniff::{self, Opened, Protocol};
 use super::state::Gateway;
-use super::streams::{self, Kept, ResetWindow, Streams};
+use super::streams::{self, ResetWindow, Streams};
 
 /// Serves the routed traffic until `shutdown` completes, then stops
 /// accepting and waits (boundedly) for the requests in flight.
@@ -148,73 +148,6 @@ pub(crate) async fn serve(
     }
 }
 
-/// The body of every answer to a client.
-type AnswerBody = Kept<Either<ResponseBody<ProxyBody>, ProxyBody>>;
-
-/// The service of one client connection: each request screened, then
-/// routed and forwarded; on HTTP/2 (`streams`), each exchange runs on if
-/// its stream is cancelled.
-fn service<S>(
-    stack: S,
-    gateway: Arc<Gateway>,
-    allow_trace: bool,
-    streams: Option<Arc<Streams>>,
-) -> impl hyper::service::Service<
-    http::Request<Incoming>,
-    Response = Response<AnswerBody>,
-    Error = Infallible,
-    Future = impl Future<Output = Result<Response<AnswerBody>, Infallible>> + Send + 'static,
-> + Clone
-+ Send
-+ 'static
-where
-    S: tower::Service<http::Request<Incoming>, Response = Response<ResponseBody<ProxyBody>>, Error = Infallible>
-        + Clone
-        + Send
-        + 'static,
-    S::Future: Send + 'static,
-{
-    hyper::service::service_fn(move |request: http::Request<Incoming>| {
-        let stack = stack.clone();
-        let gateway = Arc::clone(&gateway);
-        let streams = streams.clone();
-        let refused = screen(
-            gateway.feed.is_ready(),
-            request.method(),
-            request.version(),
-            request.headers(),
-            request.body().size_hint().exact().is_some(),
-            allow_trace,
-        );
-        async move {
-            let answer = async move {
-                if let Some(refusal) = refused {
-                    let response = refusal.answer();
-                    gateway.metrics.count_request(None, response.status().as_u16());
-                    return response.map(Either::Right);
-                }
-                let response = match stack.oneshot(request).await {
-                    Ok(response) => response,
-                    Err(never) => match never {},
-                };
-                // The proxy counts the answers it gives; these are the layer's.
-                if !response.body().is_from_inner() {
-                    gateway.metrics.count_request(None, response.status().as_u16());
-                }
-                response.map(Either::Left)
-            };
-            let response = match streams {
-                None => answer.await.map(Kept::plain),
-                Some(streams) => streams.run(answer).await.unwrap_or_else(|| {
-                    text(StatusCode::BAD_GATEWAY, "502 Bad Gateway: the exchange failed\n")
-                        .map(|body| Kept::plain(Either::Right(body)))
-                }),
-            };
-            Ok::<_, Infallible>(response)
-        }
-    })
-}
-
 /// The HTTP/1.1 and HTTP/2 servers, set up once.
 struct Servers {
     http1: http1::Builder,
@@ -252,7 +185,7 @@ async fn drive<C, E>(
 
 /// A request the gateway answers itself, before routing.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Refusal {
+pub(super) enum Refusal {
     /// No routing table yet (from a cluster, the listener opens before the
     /// first tables): 503 with `Retry-After`, whatever the host.
     NotReady,
@@ -265,7 +198,7 @@ enum Refusal {
 }
 
 impl Refusal {
-    fn answer(self) -> Response<ProxyBody> {
+    pub(super) fn answer(self) -> Response<ProxyBody> {
         match self {
             Self::NotReady => {
                 let mut response = text(
@@ -311,7 +244,7 @@ const ALLOWED: &str = "GET, HEAD, POST, PUT, DELETE, OPTIONS, PATCH";
 /// the body's length is known (a body of unknown length over HTTP/1.1 is
 /// the only one that can come with `Transfer-Encoding`; hyper's server
 /// refuses the field in HTTP/1.0, and HTTP/2 has none).
-fn screen(
+pub(super) fn screen(
     ready: bool,
     method: &Method,
     version: Version,
