@@ -8,7 +8,8 @@
 //!   connections are used again: however many streams are reset, at most
 //!   the stream limit (128) of upstream connections is opened;
 //! - more cancelled streams than `--h2-max-resets` within the window: the
-//!   connection is sent GOAWAY, and takes no more streams.
+//!   connection is sent GOAWAY, and takes no more streams; streams read to
+//!   their end are not counted.
 // Test code: answers are indexed and unwrapped, and a failure is a panic.
 #![allow(clippy::unwrap_used, clippy::indexing_slicing)]
 
@@ -135,4 +136,34 @@ async fn more_resets_than_the_limit_in_the_window_get_goaway() {
     );
     let metrics = gateway.metrics().await;
     assert_eq!(metric(&metrics, "ingress_h2_reset_goaways_total"), 1.0);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn streams_read_to_their_end_are_not_counted_as_resets() {
+    // No cancelled stream allowed at all: ordinary traffic must not count.
+    let (upstream, gateway, _dir) = setup(&["--h2-max-resets", "0"]).await;
+    let (mut client, driver) = connect(&gateway).await;
+    for index in 0..20 {
+        client = step("h2 ready", client.ready())
+            .await
+            .unwrap_or_else(|error| panic!("stream {index}: {error}"));
+        let request = http::Request::get(format!("http://{HOST}/")).body(()).unwrap();
+        let (response, _) = client.send_request(request, true).unwrap();
+        let response = step("h2 answer", response).await.unwrap();
+        assert_eq!(response.status(), 200);
+        let mut body = response.into_body();
+        let mut read = Vec::new();
+        while let Some(data) = step("h2 body", body.data()).await {
+            let data = data.unwrap();
+            body.flow_control().release_capacity(data.len()).unwrap();
+            read.extend_from_slice(&data);
+        }
+        assert_eq!(read, b"ok");
+    }
+    let metrics = gateway.metrics().await;
+    assert_eq!(metric(&metrics, "ingress_h2_cancelled_streams_total"), 0.0);
+    assert_eq!(metric(&metrics, "ingress_h2_reset_goaways_total"), 0.0);
+    assert_eq!(upstream.accepted(), 1, "one upstream connection, reused");
+    assert!(!driver.is_finished(), "the connection is open");
+    driver.abort();
 }

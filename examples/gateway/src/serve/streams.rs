@@ -163,6 +163,7 @@ impl Streams {
                     streams,
                     counted: false,
                 }),
+                ended: false,
             });
             if let Err(mut response) = answer.send(response) {
                 // The stream is gone, and was counted when it went:
@@ -211,6 +212,8 @@ pub(crate) struct Kept<B: Body<Data = Bytes> + Send + Unpin + 'static> {
     /// Always there, but for the moment it is taken to be drained.
     inner: Option<B>,
     work: Option<Work>,
+    /// The body gave its last frame (or failed): nothing to drain.
+    ended: bool,
 }
 
 impl<B: Body<Data = Bytes> + Send + Unpin + 'static> Kept<B> {
@@ -219,6 +222,7 @@ impl<B: Body<Data = Bytes> + Send + Unpin + 'static> Kept<B> {
         Self {
             inner: Some(inner),
             work: None,
+            ended: false,
         }
     }
 }
@@ -230,7 +234,7 @@ impl<B: Body<Data = Bytes> + Send + Unpin + 'static> Drop for Kept<B> {
         let (Some(work), Some(mut inner)) = (self.work.take(), self.inner.take()) else {
             return;
         };
-        if inner.is_end_stream() {
+        if self.ended || inner.is_end_stream() {
             return;
         }
         if !work.counted {
@@ -263,10 +267,15 @@ impl<B: Body<Data = Bytes> + Send + Unpin + 'static> Body for Kept<B> {
     type Error = B::Error;
 
     fn poll_frame(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Result<Frame<Bytes>, B::Error>>> {
-        match self.get_mut().inner.as_mut() {
-            Some(inner) => Pin::new(inner).poll_frame(cx),
-            None => Poll::Ready(None),
+        let this = self.get_mut();
+        let Some(inner) = this.inner.as_mut() else {
+            return Poll::Ready(None);
+        };
+        let frame = Pin::new(inner).poll_frame(cx);
+        if matches!(frame, Poll::Ready(None | Some(Err(_)))) {
+            this.ended = true;
         }
+        frame
     }
 
     fn is_end_stream(&self) -> bool {
@@ -282,7 +291,134 @@ impl<B: Body<Data = Bytes> + Send + Unpin + 'static> Body for Kept<B> {
 
 #[cfg(test)]
 mod tests {
+    use std::sync::atomic::AtomicUsize;
+
     use super::*;
+
+    /// A body of `chunks` frames of 16 KiB (without end if `None`), which
+    /// records what was read of it and whether it ended.
+    struct Chunks {
+        left: Option<usize>,
+        read: Arc<AtomicUsize>,
+        ended: Arc<AtomicBool>,
+    }
+
+    impl Body for Chunks {
+        type Data = Bytes;
+        type Error = std::io::Error;
+
+        fn poll_frame(self: Pin<&mut Self>, _: &mut Context<'_>) -> Poll<Option<Result<Frame<Bytes>, Self::Error>>> {
+            let this = self.get_mut();
+            if let Some(left) = this.left.as_mut() {
+                if *left == 0 {
+                    this.ended.store(true, Ordering::SeqCst);
+                    return Poll::Ready(None);
+                }
+                *left -= 1;
+            }
+            this.read.fetch_add(CHUNK, Ordering::SeqCst);
+            Poll::Ready(Some(Ok(Frame::data(Bytes::from_static(&[b'x'; CHUNK])))))
+        }
+    }
+
+    const CHUNK: usize = 16 * 1024;
+
+    fn counters() -> ResetCounters {
+        ResetCounters {
+            cancelled: Counter::default(),
+            goaways: Counter::default(),
+        }
+    }
+
+    /// A kept body of `chunks` on `streams`, holding one share of its work;
+    /// what was read of it, and whether it ended.
+    async fn kept(streams: &Arc<Streams>, chunks: Option<usize>) -> (Kept<Chunks>, Arc<AtomicUsize>, Arc<AtomicBool>) {
+        let (read, ended) = (Arc::default(), Arc::default());
+        let body = Chunks {
+            left: chunks,
+            read: Arc::clone(&read),
+            ended: Arc::clone(&ended),
+        };
+        let permit = Arc::clone(&streams.work).acquire_owned().await.unwrap();
+        let work = Work {
+            permit,
+            streams: Arc::clone(streams),
+            counted: false,
+        };
+        let kept = Kept {
+            inner: Some(body),
+            work: Some(work),
+            ended: false,
+        };
+        (kept, read, ended)
+    }
+
+    #[tokio::test]
+    async fn a_cancelled_answer_is_read_to_its_end_counted_and_its_share_freed() {
+        let streams = Streams::new(ResetWindow::new(100, Duration::from_secs(10)), counters());
+        let (kept, read, ended) = kept(&streams, Some(3)).await;
+        assert_eq!(streams.work.available_permits(), MAX_STREAMS as usize - 1);
+        drop(kept);
+        tokio::time::timeout(Duration::from_secs(5), async {
+            while streams.work.available_permits() < MAX_STREAMS as usize {
+                tokio::task::yield_now().await;
+            }
+        })
+        .await
+        .unwrap();
+        assert!(ended.load(Ordering::SeqCst), "read to its end");
+        assert_eq!(read.load(Ordering::SeqCst), 3 * CHUNK);
+        assert_eq!(streams.counters.cancelled.get(), 1);
+    }
+
+    #[tokio::test]
+    async fn a_cancelled_answer_is_read_no_further_than_the_bound() {
+        let streams = Streams::new(ResetWindow::new(100, Duration::from_secs(10)), counters());
+        let (kept, read, ended) = kept(&streams, None).await;
+        drop(kept);
+        tokio::time::timeout(Duration::from_secs(5), async {
+            while streams.work.available_permits() < MAX_STREAMS as usize {
+                tokio::task::yield_now().await;
+            }
+        })
+        .await
+        .unwrap();
+        assert!(!ended.load(Ordering::SeqCst));
+        let read = read.load(Ordering::SeqCst);
+        assert!((DRAIN_BYTES..=DRAIN_BYTES + CHUNK).contains(&read), "{read} bytes read");
+    }
+
+    #[tokio::test]
+    async fn an_answer_read_to_its_end_is_not_a_cancelled_stream() {
+        let streams = Streams::new(ResetWindow::new(0, Duration::from_secs(10)), counters());
+        let (mut kept, _, ended) = kept(&streams, Some(1)).await;
+        while kept.frame().await.is_some() {}
+        assert!(ended.load(Ordering::SeqCst));
+        drop(kept);
+        assert_eq!(streams.counters.cancelled.get(), 0);
+        assert_eq!(streams.work.available_permits(), MAX_STREAMS as usize);
+    }
+
+    #[tokio::test]
+    async fn more_cancelled_streams_than_the_limit_signal_goaway_once() {
+        let streams = Streams::new(ResetWindow::new(2, Duration::from_secs(10)), counters());
+        for _ in 0..2 {
+            streams.cancelled();
+        }
+        let goaway = streams.goaway();
+        tokio::pin!(goaway);
+        assert!(
+            tokio::time::timeout(Duration::from_millis(50), goaway.as_mut())
+                .await
+                .is_err(),
+            "not at the limit"
+        );
+        streams.cancelled();
+        streams.cancelled();
+        tokio::time::timeout(Duration::from_secs(1), goaway).await.unwrap();
+        assert_eq!(streams.counters.goaways.get(), 1);
+        assert_eq!(streams.counters.cancelled.get(), 4);
+    }
 
     #[test]
     fn more_resets_than_the_limit_within_the_window_are_too_many() {
