@@ -99,7 +99,7 @@ async fn paced_resets_open_at_most_the_stream_limit_of_upstream_connections() {
     let cancelled = metric(&metrics, "ingress_h2_cancelled_streams_total");
     // hyper does not always see a reset while the exchange is pending
     // (here, one stream in eight, about one per 30 ms answer; none with a
-    // 60 ms upstream): those streams are answered, and not counted.
+    // 60 ms upstream): their answers are handed to hyper, and not counted.
     assert!(cancelled >= 0.75 * STREAMS as f64, "{cancelled} of {STREAMS} counted");
     assert_eq!(metric(&metrics, "ingress_h2_reset_goaways_total"), 0.0);
     // The drained connections are in the pool: a plain request reuses one.
