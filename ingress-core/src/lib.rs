@@ -18,7 +18,10 @@
 //!    [`Outcome`].
 //! 5. [`shared`]: a [`SharedTable`] publishes tables to readers that never
 //!    lock.
-//! 6. [`canonical`]: per request, the host and path are put in the
+//! 6. [`tls`]: the `spec.tls[]` claims of the served Ingresses (T1) and a
+//!    certificate table that answers an SNI name (T2, T3), generic over
+//!    the caller's certificate type.
+//! 7. [`canonical`]: per request, the host and path are put in the
 //!    canonical form that is matched and forwarded
 //!    ([`RouteTable::route_request`] does it for a whole [`RequestHead`]).
 //!
@@ -64,6 +67,7 @@ pub mod semantics;
 pub mod set;
 pub mod shared;
 pub mod table;
+pub mod tls;
 pub mod validation;
 
 // What a quickstart needs; everything else is named through its module.

@@ -32,6 +32,11 @@
 //!    source: kube watchers and reflector stores for the four kinds,
 //!    coalesced into the feed. `default-features = false` leaves the
 //!    manifest-only crate, without kube or tokio.
+//! 8. [`tls`] (feature `tls`, on by default) parses `kubernetes.io/tls`
+//!    Secrets on ring, builds the certificate table of the served
+//!    Ingresses' `spec.tls[]` entries (T1-T3) and serves it through a
+//!    rustls SNI resolver; the feed publishes the table apart from the
+//!    routes. ring is the only crypto provider in the tree.
 //!
 //! ```
 //! use ingress_core::{HostHeader, HttpVersion, Outcome, RequestHead, TableOptions};
@@ -120,7 +125,9 @@
 //!
 //! The k8s-openapi types (`Ingress`, `IngressClass`, `Service`,
 //! `EndpointSlice`, `Secret`, `ObjectMeta`) are public on purpose: they are
-//! this crate's input. Its output is ingress-core's types. serde,
+//! this crate's input. Its output is ingress-core's types. With feature
+//! `tls`, rustls's `CertifiedKey` and `ResolvesServerCert` are public too:
+//! the resolver is for a rustls server. serde,
 //! serde_json and serde-saphyr are used inside only: a parse failure is a
 //! [`ManifestError`] with the parser's message as text; arc-swap is
 //! inside [`feed::SharedEndpoints`]. No public name of
@@ -148,6 +155,8 @@ pub mod feed;
 pub mod fuzzing;
 mod load;
 mod manifests;
+#[cfg(feature = "tls")]
+pub mod tls;
 
 pub use class::{
     ClassSelector, ClassSource, DEFAULT_CONTROLLER, INGRESS_CLASS_ANNOTATION, IS_DEFAULT_CLASS_ANNOTATION,

@@ -2,7 +2,7 @@
 //! all need: a directory of manifests that cleans up after itself
 //! ([`ManifestDir`], on [`tempfile`]) and one YAML builder per Kubernetes
 //! object kind ([`IngressYaml`], [`IngressClassYaml`], [`ServiceYaml`],
-//! [`EndpointSliceYaml`]).
+//! [`EndpointSliceYaml`], [`SecretYaml`]).
 //!
 //! A builder writes only what a test sets, in block style, so a test's
 //! manifest says what the test is about and nothing else. The builders
@@ -37,6 +37,7 @@ mod class;
 mod dir;
 mod endpoint_slice;
 mod ingress;
+mod secret;
 mod service;
 mod yaml;
 
@@ -45,6 +46,7 @@ pub use class::IngressClassYaml;
 pub use dir::ManifestDir;
 pub use endpoint_slice::EndpointSliceYaml;
 pub use ingress::{IngressPath, IngressYaml, path};
+pub use secret::SecretYaml;
 pub use service::ServiceYaml;
 
 /// YAML documents joined into one stream, `---` between them. Each

@@ -2,8 +2,11 @@
 
 use std::io::Write as _;
 use std::process::ExitCode;
+use std::time::SystemTime;
 
 use ingress_core::table::{Diagnostic, DiagnosticKind};
+use ingress_core::tls::TlsClaims;
+use ingress_kube::tls::{CertificateError, TlsFinding, build_certificates};
 use ingress_kube::{ManifestError, Source};
 use serde_json::{Value, json};
 
@@ -27,6 +30,9 @@ struct Findings<'a> {
     compiled: &'a Compiled,
     /// Each table diagnostic with where its object was defined.
     diagnostics: Vec<(&'a Diagnostic, Option<&'a Source>)>,
+    /// Each TLS finding (T1 conflicts, T3 Secrets that cannot serve a
+    /// host) with where its Ingress was defined.
+    tls: Vec<(TlsFinding, Option<&'a Source>)>,
 }
 
 impl<'a> Findings<'a> {
@@ -38,7 +44,11 @@ impl<'a> Findings<'a> {
             .iter()
             .map(|d| (d, compiled.loaded.source_of(&d.object)))
             .collect();
-        Self { compiled, diagnostics }
+        Self {
+            compiled,
+            diagnostics,
+            tls: tls_findings(compiled),
+        }
     }
 
     fn count(&self, rule: &str) -> usize {
@@ -57,6 +67,7 @@ impl<'a> Findings<'a> {
             never_match: self.count("P9") + self.count("H3"),
             parse_errors: manifests.errors().len(),
             duplicates: manifests.duplicates().len(),
+            tls: self.tls.len(),
         }
     }
 
@@ -82,6 +93,12 @@ impl<'a> Findings<'a> {
                 None => writeln!(out, "{severity}: {diagnostic}")?,
             }
         }
+        for (finding, source) in &self.tls {
+            match source {
+                Some(source) => writeln!(out, "tls: {source}: {finding}")?,
+                None => writeln!(out, "tls: {finding}")?,
+            }
+        }
         writeln!(out, "{}", self.summary())
     }
 
@@ -102,9 +119,86 @@ impl<'a> Findings<'a> {
                 "reason": i.reason.to_string(),
             })).collect::<Vec<_>>(),
             "diagnostics": self.diagnostics.iter().map(|(d, s)| diagnostic_json(d, s.map(source).as_ref())).collect::<Vec<_>>(),
+            "tls": self.tls.iter().map(|(f, s)| tls_json(f, s.map(source).as_ref())).collect::<Vec<_>>(),
             "summary": self.summary().json(),
         })
     }
+}
+
+/// The TLS findings of the served Ingresses: their claims (T1) checked
+/// against the Secrets of the manifests (T3), as the feed builds them.
+fn tls_findings(compiled: &Compiled) -> Vec<(TlsFinding, Option<&Source>)> {
+    let manifests = compiled.loaded.manifests();
+    let claims = TlsClaims::from_ingresses(compiled.loaded.set().serving());
+    let (_, findings) = build_certificates(
+        &claims,
+        |secret| manifests.secret(secret.namespace(), secret.name()).map(|s| &s.object),
+        SystemTime::now(),
+    );
+    findings
+        .into_iter()
+        .map(|finding| {
+            let source = finding.ingress().and_then(|key| compiled.loaded.source_of(key));
+            (finding, source)
+        })
+        .collect()
+}
+
+/// A short name for what is wrong with a certificate.
+fn problem(error: &CertificateError) -> &'static str {
+    if error.is_missing() {
+        "missing"
+    } else if error.is_wrong_type() {
+        "wrong_type"
+    } else if error.is_bad_pem() {
+        "bad_pem"
+    } else if error.is_key_mismatch() {
+        "key_mismatch"
+    } else if error.is_expired() {
+        "expired"
+    } else if error.is_not_yet_valid() {
+        "not_yet_valid"
+    } else if error.is_not_covering() {
+        "not_covering"
+    } else {
+        "other"
+    }
+}
+
+fn tls_json(finding: &TlsFinding, source: Option<&Value>) -> Value {
+    let mut value = json!({
+        "rule": finding.rule(),
+        "ingress": finding.ingress().map(ToString::to_string),
+        "source": source,
+        "message": finding.to_string(),
+    });
+    let details = match finding {
+        TlsFinding::Conflict(conflict) => json!({
+            "kind": "conflict",
+            "field": conflict.loser.field,
+            "host": conflict.loser.host.to_string(),
+            "secret": conflict.loser.secret.as_ref().map(ToString::to_string),
+            "winner": {
+                "ingress": conflict.winner.ingress.to_string(),
+                "field": conflict.winner.field,
+                "secret": conflict.winner.secret.as_ref().map(ToString::to_string),
+            },
+        }),
+        TlsFinding::Certificate { claim, error } => json!({
+            "kind": problem(error),
+            "field": claim.field,
+            "host": claim.host.to_string(),
+            "secret": error.secret().to_string(),
+        }),
+        other => json!({
+            "kind": other.error().map_or("other", problem),
+            "secret": other.error().map(|e| e.secret().to_string()),
+        }),
+    };
+    if let (Value::Object(value), Value::Object(details)) = (&mut value, details) {
+        value.extend(details);
+    }
+    value
 }
 
 fn error_json(error: &ManifestError) -> Value {
@@ -178,6 +272,7 @@ struct Summary {
     never_match: usize,
     parse_errors: usize,
     duplicates: usize,
+    tls: usize,
 }
 
 impl Summary {
@@ -192,6 +287,7 @@ impl Summary {
             "never_match": self.never_match,
             "parse_errors": self.parse_errors,
             "duplicates": self.duplicates,
+            "tls_findings": self.tls,
         })
     }
 }
@@ -215,6 +311,12 @@ impl std::fmt::Display for Summary {
             ),
             n(self.parse_errors, "parse error", "parse errors"),
             n(self.duplicates, "duplicate", "duplicates"),
-        )
+        )?;
+        // Said only when there are some, so that output without TLS stays
+        // as it was.
+        if self.tls > 0 {
+            write!(f, ", {}", n(self.tls, "TLS finding", "TLS findings"))?;
+        }
+        Ok(())
     }
 }

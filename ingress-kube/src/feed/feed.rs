@@ -8,8 +8,11 @@ use k8s_openapi::api::core::v1::Service;
 use k8s_openapi::api::discovery::v1::EndpointSlice;
 use k8s_openapi::api::networking::v1::{Ingress, IngressClass};
 
+#[cfg(feature = "tls")]
+use super::certificates::CertificateSide;
 use super::kind::Kind;
 use super::publish::{Publish, Update};
+use super::secrets::SecretList;
 use super::select::RouteSide;
 use super::snapshot::{Listed, Snapshot};
 use super::status::{FeedStatus, SourceStatus};
@@ -31,7 +34,11 @@ use crate::endpoints::EndpointTable;
 ///   keeps the others, and the last valid version of an Ingress whose new
 ///   version is invalid (V8);
 /// - endpoints only when the Services or EndpointSlices changed, without
-///   rebuilding routes (B2).
+///   rebuilding routes (B2);
+/// - certificates (feature `tls`) only when the TLS claims of the served
+///   Ingresses or the Secrets they name changed; a Secret change never
+///   rebuilds routes. Secrets are not waited for (see
+///   [`Snapshot::with_secrets`]).
 ///
 /// [`IngressSet`]: ingress_core::IngressSet
 #[derive(Debug)]
@@ -45,13 +52,20 @@ pub struct Feed<P> {
     classes: Option<Vec<Listed<IngressClass>>>,
     services: Option<Vec<Listed<Service>>>,
     slices: Option<Vec<Listed<EndpointSlice>>>,
+    secrets: Option<SecretList>,
     routes_dirty: bool,
+    #[cfg(feature = "tls")]
+    certificates_dirty: bool,
     endpoints_dirty: bool,
     /// When the oldest snapshot not yet rebuilt started, and when the
     /// newest was taken.
     pending: Option<(Instant, SystemTime)>,
     routes: RouteSide,
     endpoints: Arc<EndpointTable>,
+    #[cfg(feature = "tls")]
+    certificates: CertificateSide,
+    #[cfg(feature = "tls")]
+    default_certificate: Option<ingress_core::tls::SecretRef>,
     published: bool,
 }
 
@@ -65,6 +79,9 @@ pub struct Rebuilt {
     pub routes_changed: bool,
     /// A new endpoint table was published.
     pub endpoints_changed: bool,
+    /// A new certificate table was published (feature `tls`).
+    #[cfg(feature = "tls")]
+    pub certificates_changed: bool,
     /// Ingresses validated (the changed ones, or all of them the first
     /// time).
     pub validated: usize,
@@ -95,11 +112,18 @@ impl<P: Publish> Feed<P> {
             classes: None,
             services: None,
             slices: None,
+            secrets: None,
             routes_dirty: false,
+            #[cfg(feature = "tls")]
+            certificates_dirty: false,
             endpoints_dirty: false,
             pending: None,
             routes: RouteSide::default(),
             endpoints: Arc::new(EndpointTable::new()),
+            #[cfg(feature = "tls")]
+            certificates: CertificateSide::default(),
+            #[cfg(feature = "tls")]
+            default_certificate: None,
             published: false,
         }
     }
@@ -107,6 +131,16 @@ impl<P: Publish> Feed<P> {
     /// Compiles route tables with `options`.
     pub fn with_table_options(mut self, options: TableOptions) -> Self {
         self.options = options;
+        self
+    }
+
+    /// Takes the default certificate from the Secret `secret` (a
+    /// `--default-certificate NS/NAME` flag, say), published in
+    /// [`Update::default_certificate`]. When it is missing or broken, a
+    /// finding says so and the program's own default serves.
+    #[cfg(feature = "tls")]
+    pub fn with_default_certificate(mut self, secret: ingress_core::tls::SecretRef) -> Self {
+        self.default_certificate = Some(secret);
         self
     }
 
@@ -144,19 +178,31 @@ impl<P: Publish> Feed<P> {
             classes,
             services,
             slices,
+            secrets,
             resource_versions,
         } = snapshot;
         self.record.source = source;
         self.record.resource_versions.extend(resource_versions);
         let routes = replace(&mut self.ingresses, ingresses) | replace(&mut self.classes, classes);
         let endpoints = replace(&mut self.services, services) | replace(&mut self.slices, slices);
+        let secrets_changed = match secrets {
+            Some(secrets) if self.secrets.as_ref() != Some(&secrets) => {
+                self.secrets = Some(secrets);
+                true
+            }
+            _ => false,
+        };
         self.routes_dirty |= routes;
         self.endpoints_dirty |= endpoints;
+        #[cfg(feature = "tls")]
+        {
+            self.certificates_dirty |= routes || secrets_changed;
+        }
         self.pending = Some(match self.pending {
             Some((oldest, _)) => (oldest, taken),
             None => (started, taken),
         });
-        routes || endpoints
+        routes || endpoints || secrets_changed
     }
 
     /// Whether every kind has been listed, so that a table may be built.
@@ -203,6 +249,18 @@ impl<P: Publish> Feed<P> {
                 endpoints_changed = true;
             }
         }
+        #[cfg(feature = "tls")]
+        let certificates_changed = {
+            let rebuilt = (self.certificates_dirty || first)
+                && self.certificates.rebuild(
+                    self.routes.tls_claims(),
+                    self.secrets.as_ref(),
+                    self.default_certificate.as_ref(),
+                    SystemTime::now(),
+                );
+            self.certificates_dirty = false;
+            rebuilt || first
+        };
         self.routes_dirty = false;
         self.endpoints_dirty = false;
 
@@ -239,6 +297,14 @@ impl<P: Publish> Feed<P> {
             routes_changed,
             endpoints: &self.endpoints,
             endpoints_changed,
+            #[cfg(feature = "tls")]
+            certificates: &self.certificates.table,
+            #[cfg(feature = "tls")]
+            certificates_changed,
+            #[cfg(feature = "tls")]
+            tls_findings: &self.certificates.findings,
+            #[cfg(feature = "tls")]
+            default_certificate: self.certificates.default.as_ref(),
             ignored: &self.routes.ignored,
             status: record,
             started,
@@ -251,6 +317,8 @@ impl<P: Publish> Feed<P> {
             first,
             routes_changed,
             endpoints_changed,
+            #[cfg(feature = "tls")]
+            certificates_changed,
             validated: self.routes.validated,
         })
     }

@@ -13,7 +13,9 @@
 //!   nothing until every [`Kind`] has been listed, rebuilds routes only
 //!   when Ingresses or IngressClasses changed (validating only the changed
 //!   Ingresses; an invalid edit keeps the last valid version, V8), and
-//!   endpoints only when Services or EndpointSlices changed (B2).
+//!   endpoints only when Services or EndpointSlices changed (B2), and
+//!   certificates (feature `tls`) only when the TLS claims or the Secrets
+//!   they name changed (T3).
 //! - **Coalescing.** A [`Coalescer`] turns a burst of changes into one
 //!   rebuild: after a quiet period, or a maximum delay at the latest.
 //! - **Publishing.** [`Tables`] maps each backend to the program's own
@@ -66,6 +68,8 @@
 //!
 //! [`IngressSet`]: ingress_core::IngressSet
 
+#[cfg(feature = "tls")]
+mod certificates;
 mod coalesce;
 mod error;
 #[allow(clippy::module_inception)]
@@ -73,6 +77,7 @@ mod feed;
 mod files;
 mod kind;
 mod publish;
+mod secrets;
 mod select;
 mod snapshot;
 mod status;

@@ -32,6 +32,25 @@ pub struct Update<'a> {
     /// Whether the endpoints were rebuilt (Services or EndpointSlices
     /// changed). An endpoint change alone never rebuilds routes (B2).
     pub endpoints_changed: bool,
+    /// The certificate of each TLS host of our Ingresses (feature `tls`):
+    /// what a [`CertificateResolver`](crate::tls::CertificateResolver)
+    /// serves, with the program's default certificate for every other name.
+    #[cfg(feature = "tls")]
+    pub certificates: &'a Arc<crate::tls::CertifiedTable>,
+    /// Whether the certificates were rebuilt (the served Ingresses' TLS
+    /// claims, or the Secrets they name, changed). A Secret change alone
+    /// never rebuilds routes.
+    #[cfg(feature = "tls")]
+    pub certificates_changed: bool,
+    /// What building the certificates found (T1 conflicts, T3 Secrets that
+    /// cannot serve a host), naming Ingresses and Secrets, never data.
+    #[cfg(feature = "tls")]
+    pub tls_findings: &'a [crate::tls::TlsFinding],
+    /// The default certificate from the Secret the feed was given
+    /// ([`Feed::with_default_certificate`](super::Feed::with_default_certificate)),
+    /// when it is usable.
+    #[cfg(feature = "tls")]
+    pub default_certificate: Option<&'a Arc<rustls::sign::CertifiedKey>>,
     /// The Ingresses that are not ours, and why (O3).
     pub ignored: &'a [IgnoredIngress],
     /// The source's record, this rebuild included.
@@ -117,7 +136,17 @@ impl fmt::Debug for SharedEndpoints {
 pub struct Tables<T, F> {
     routes: SharedTable<T>,
     endpoints: SharedEndpoints,
+    #[cfg(feature = "tls")]
+    certificates: Option<Certificates>,
     map: F,
+}
+
+/// A resolver to publish certificates into, and the default it started
+/// with (served again when a default from a Secret goes away).
+#[cfg(feature = "tls")]
+struct Certificates {
+    resolver: crate::tls::CertificateResolver,
+    fallback: Arc<rustls::sign::CertifiedKey>,
 }
 
 impl<T, F: FnMut(&Backend) -> T> Tables<T, F> {
@@ -126,8 +155,21 @@ impl<T, F: FnMut(&Backend) -> T> Tables<T, F> {
         Self {
             routes: SharedTable::default(),
             endpoints: SharedEndpoints::new(),
+            #[cfg(feature = "tls")]
+            certificates: None,
             map,
         }
+    }
+
+    /// Also publishes certificates into `resolver` (already in a rustls
+    /// `ServerConfig`, say): each new table is stored, with the feed's
+    /// default certificate from a Secret when it has one, else the default
+    /// `resolver` holds now.
+    #[cfg(feature = "tls")]
+    pub fn with_certificates(mut self, resolver: crate::tls::CertificateResolver) -> Self {
+        let fallback = Arc::clone(resolver.load().default_certificate());
+        self.certificates = Some(Certificates { resolver, fallback });
+        self
     }
 
     /// Publishes into `routes` (already handed to a routing layer, say)
@@ -153,6 +195,16 @@ impl<T: PartialEq, F: FnMut(&Backend) -> T> Publish for Tables<T, F> {
         // Endpoints first: a request routed by the new table finds them.
         if update.endpoints_changed {
             self.endpoints.store(Arc::clone(update.endpoints));
+        }
+        #[cfg(feature = "tls")]
+        if let Some(certificates) = &self.certificates
+            && update.certificates_changed
+        {
+            let default = update.default_certificate.unwrap_or(&certificates.fallback);
+            certificates.resolver.store(crate::tls::Certificates::new(
+                Arc::clone(update.certificates),
+                Arc::clone(default),
+            ));
         }
         if update.routes_changed {
             self.routes.publish(update.routes.map_backends(&mut self.map));

@@ -52,6 +52,12 @@ pub(crate) struct RouteSide {
 }
 
 impl RouteSide {
+    /// The TLS claims of the served Ingresses (T1).
+    #[cfg(feature = "tls")]
+    pub(crate) fn tls_claims(&self) -> ingress_core::tls::TlsClaims {
+        ingress_core::tls::TlsClaims::from_ingresses(self.set.serving())
+    }
+
     /// Selects, converts and applies `ingresses` with `classes`, and
     /// compiles a new table when anything was applied or removed. Returns
     /// whether the table differs from the last one.

@@ -4,11 +4,12 @@ use std::collections::BTreeMap;
 use std::sync::Arc;
 use std::time::{Instant, SystemTime};
 
-use k8s_openapi::api::core::v1::Service;
+use k8s_openapi::api::core::v1::{Secret, Service};
 use k8s_openapi::api::discovery::v1::EndpointSlice;
 use k8s_openapi::api::networking::v1::{Ingress, IngressClass};
 
 use super::kind::{Kind, SourceKind};
+use super::secrets::SecretList;
 use crate::manifests::{Manifests, Source, Sourced};
 
 /// An object as a source lists it, and where it was defined when it came
@@ -25,7 +26,7 @@ pub(crate) type Listed<T> = (Arc<T>, Option<Source>);
 ///
 /// ```
 /// use ingress_kube::feed::{Kind, Snapshot, SourceKind};
-/// use k8s_openapi::api::core::v1::Service;
+/// use k8s_openapi::api::core::v1::{Secret, Service};
 ///
 /// let snapshot = Snapshot::new(SourceKind::ApiServer)
 ///     .with_services([Service::default()])
@@ -41,6 +42,7 @@ pub struct Snapshot {
     pub(crate) classes: Option<Vec<Listed<IngressClass>>>,
     pub(crate) services: Option<Vec<Listed<Service>>>,
     pub(crate) slices: Option<Vec<Listed<EndpointSlice>>>,
+    pub(crate) secrets: Option<SecretList>,
     pub(crate) resource_versions: BTreeMap<Kind, String>,
 }
 
@@ -66,6 +68,7 @@ impl Snapshot {
             classes: None,
             services: None,
             slices: None,
+            secrets: None,
             resource_versions: BTreeMap::new(),
         }
     }
@@ -78,6 +81,7 @@ impl Snapshot {
         snapshot.classes = Some(sourced(manifests.ingress_classes()));
         snapshot.services = Some(sourced(manifests.services()));
         snapshot.slices = Some(sourced(manifests.endpoint_slices()));
+        snapshot.secrets = Some(SecretList(sourced(manifests.secrets())));
         snapshot
     }
 
@@ -119,6 +123,18 @@ impl Snapshot {
         self
     }
 
+    /// Every Secret the certificates may come from (T1: a `spec.tls[]`
+    /// entry's Secret of type `kubernetes.io/tls` in the Ingress's
+    /// namespace). Unlike the other kinds, Secrets are not waited for: a
+    /// source that never lists them (the API-server source, for now) gets
+    /// tables at once, with every TLS host on the default certificate.
+    /// Only the Secrets the served Ingresses name are parsed; the `Debug`
+    /// output of a snapshot names Secrets without their data.
+    pub fn with_secrets(mut self, objects: impl IntoIterator<Item = impl Into<Arc<Secret>>>) -> Self {
+        self.secrets = Some(SecretList(listed(objects)));
+        self
+    }
+
     /// The resourceVersion of the list a kind was read from (API server
     /// sources), shown in the feed's status.
     pub fn with_resource_version(mut self, kind: Kind, version: impl Into<String>) -> Self {
@@ -126,7 +142,8 @@ impl Snapshot {
         self
     }
 
-    /// The kinds this snapshot lists, in [`Kind`] order.
+    /// The kinds this snapshot lists, in [`Kind`] order (Secrets, which
+    /// have no [`Kind`] yet, are not among them).
     pub fn kinds(&self) -> Vec<Kind> {
         let given = [
             (Kind::Ingress, self.ingresses.is_some()),

@@ -325,6 +325,18 @@ impl Manifests {
         &self.secrets
     }
 
+    /// The Secret `name` in `namespace` (the later definition, when it is
+    /// defined twice), for the certificates of `spec.tls[]` entries.
+    pub fn secret(&self, namespace: &str, name: &str) -> Option<&Sourced<Secret>> {
+        let id = ObjectId {
+            kind: "Secret",
+            namespace: Some(namespace.to_owned()),
+            name: name.to_owned(),
+        };
+        let position = *self.positions.get(&id)?;
+        self.secrets.get(position)
+    }
+
     /// Objects of other kinds, skipped, in load order.
     pub fn skipped(&self) -> &[Skipped] {
         &self.skipped

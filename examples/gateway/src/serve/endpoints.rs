@@ -1,5 +1,6 @@
 //! Where routes lead: one shared slot per backend, holding its ready
-//! endpoints and its round-robin turn.
+//! endpoints (each with its outlier record, see [`health`]) and its
+//! round-robin turn.
 //!
 //! Routes point at slots, not at addresses. A reload first refreshes the
 //! slots (creating those of new backends), then publishes the routes: a
@@ -9,21 +10,52 @@
 use std::collections::HashMap;
 use std::fmt;
 use std::net::SocketAddr;
-use std::sync::Arc;
+use std::ops::Deref;
 use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex, PoisonError};
+use std::time::Instant;
 
-use arc_swap::ArcSwap;
+use arc_swap::{ArcSwap, Guard};
 use ingress_core::Backend;
 use ingress_core::validation::ServiceBackend;
 use ingress_kube::{EndpointTable, NoEndpoints};
 use serde_json::{Value, json};
 
+use self::health::Health;
+use self::outlier::Policy;
 use super::metrics::{BackendLabels, Metrics};
 use super::state::TcpEndpoint as Endpoint;
 use crate::upstream::{Pool, TcpConnect};
 
+mod attempts;
+mod health;
+mod outlier;
+
+pub(crate) use attempts::Attempts;
+
 /// Ready endpoints, or why there are none.
-type Resolution = Result<Arc<[Arc<Endpoint>]>, NoEndpoints>;
+type Resolution = Result<Arc<[Arc<Member>]>, NoEndpoints>;
+
+/// A ready endpoint of a backend, and its record there: kept across
+/// refreshes while the address stays in the backend, forgotten once it
+/// leaves.
+#[derive(Debug)]
+pub(crate) struct Member {
+    pub(crate) endpoint: Arc<Endpoint>,
+    pub(crate) health: Health,
+}
+
+/// A backend's ready endpoints as they are at one moment (none when it
+/// has none).
+pub(crate) struct Members(Guard<Arc<Resolution>>);
+
+impl Deref for Members {
+    type Target = [Arc<Member>];
+
+    fn deref(&self) -> &[Arc<Member>] {
+        self.0.as_ref().as_ref().map_or(&[], |members| members)
+    }
+}
 
 /// One Service backend's endpoints, shared by every route to it.
 pub(crate) struct Upstream {
@@ -32,6 +64,11 @@ pub(crate) struct Upstream {
     /// The next turn: each backend takes its endpoints in order, whatever
     /// other backends are asked meanwhile, and across reloads.
     turn: AtomicUsize,
+    /// When its endpoints are ejected.
+    policy: Policy,
+    /// Taken to count ejected endpoints and set the gauge, so that the
+    /// last count taken is the last one set.
+    counting: Mutex<()>,
 }
 
 impl Upstream {
@@ -40,18 +77,41 @@ impl Upstream {
             key,
             endpoints: ArcSwap::from_pointee(endpoints),
             turn: AtomicUsize::new(0),
+            policy: Policy::DEFAULT,
+            counting: Mutex::new(()),
         }
     }
 
-    /// The endpoint for the next request (B1), or why none can serve it (B3).
-    pub(crate) fn pick(&self) -> Result<Arc<Endpoint>, NoEndpoints> {
-        let endpoints = self.endpoints.load();
-        let endpoints = endpoints.as_ref().as_ref().map_err(Clone::clone)?;
+    /// The endpoints the next request may try, starting at its turn (B1),
+    /// or why none can serve it (B3).
+    pub(crate) fn attempts(self: &Arc<Self>, metrics: &Metrics) -> Result<Attempts, NoEndpoints> {
+        let members = self.members();
+        if let Err(why) = members.0.as_ref() {
+            return Err(why.clone());
+        }
         let turn = self.turn.fetch_add(1, Ordering::Relaxed);
-        endpoints
-            .get(turn % endpoints.len().max(1))
-            .cloned()
-            .ok_or(NoEndpoints::NoReadyEndpoints)
+        Attempts::new(Arc::clone(self), &members, turn, metrics).ok_or(NoEndpoints::NoReadyEndpoints)
+    }
+
+    /// The ready endpoints now.
+    pub(crate) fn members(&self) -> Members {
+        Members(self.endpoints.load())
+    }
+
+    pub(crate) fn key(&self) -> &ServiceBackend {
+        &self.key
+    }
+
+    pub(crate) fn policy(&self) -> &Policy {
+        &self.policy
+    }
+
+    /// Sets the ejected-endpoints gauge of this backend from its records
+    /// (after an ejection or a readmission).
+    pub(crate) fn count_ejected(&self, metrics: &Metrics) {
+        let _counting = self.counting.lock().unwrap_or_else(PoisonError::into_inner);
+        let out = ejected(&self.members(), Instant::now());
+        metrics.failover.set_ejected(&self.key, out);
     }
 
     fn count(&self) -> usize {
@@ -68,7 +128,7 @@ impl Upstream {
             Ok(endpoints) => json!(
                 endpoints
                     .iter()
-                    .map(|endpoint| endpoint.address().to_string())
+                    .map(|member| member.endpoint.address().to_string())
                     .collect::<Vec<_>>()
             ),
             Err(why) => json!({"unavailable": why.to_string()}),
@@ -139,6 +199,17 @@ impl Upstreams {
             if slots.contains_key(key) {
                 continue;
             }
+            let slot = self.slots.remove(key);
+            // The records of endpoints that stay in this backend go on; those
+            // of endpoints that left are forgotten with the old list.
+            let old = slot.as_ref().map(|slot| slot.endpoints.load_full());
+            let records: HashMap<SocketAddr, &Arc<Member>> = match old.as_deref() {
+                Some(Ok(members)) => members
+                    .iter()
+                    .map(|member| (member.endpoint.address(), member))
+                    .collect(),
+                _ => HashMap::new(),
+            };
             let endpoints = table.resolve(key).map(|addresses| {
                 addresses
                     .iter()
@@ -148,15 +219,24 @@ impl Upstreams {
                                 .get(&address)
                                 .map_or_else(|| Arc::new(pool.endpoint(address)), Arc::clone)
                         });
-                        Arc::clone(endpoint)
+                        match records.get(&address) {
+                            Some(&member) => Arc::clone(member),
+                            None => Arc::new(Member {
+                                endpoint: Arc::clone(endpoint),
+                                health: Health::default(),
+                            }),
+                        }
                     })
                     .collect::<Arc<[_]>>()
             });
-            let slot = match self.slots.remove(key) {
+            let slot = match slot {
                 Some(slot) => {
-                    let unchanged = match (slot.endpoints.load().as_ref(), &endpoints) {
-                        (Ok(old), Ok(new)) => old.iter().map(|e| e.address()).eq(new.iter().map(|e| e.address())),
-                        (Err(old), Err(new)) => old == new,
+                    let unchanged = match (old.as_deref(), &endpoints) {
+                        (Some(Ok(old)), Ok(new)) => old
+                            .iter()
+                            .map(|m| m.endpoint.address())
+                            .eq(new.iter().map(|m| m.endpoint.address())),
+                        (Some(Err(old)), Err(new)) => old == new,
                         _ => false,
                     };
                     if !unchanged {
@@ -193,12 +273,14 @@ impl Upstreams {
         self.slots.values().map(|slot| slot.count()).sum()
     }
 
-    /// Sets the endpoints-per-backend gauge (one series per backend in use).
+    /// Sets the endpoints-per-backend and ejected-endpoints gauges (one
+    /// series per backend in use).
     pub(crate) fn record(&self, metrics: &Metrics) {
         for key in &self.dropped {
             metrics.backend_endpoints.remove(&BackendLabels {
                 backend: key.to_string(),
             });
+            metrics.failover.forget(key);
         }
         for (key, slot) in &self.slots {
             let labels = BackendLabels {
@@ -206,6 +288,15 @@ impl Upstreams {
             };
             let count = i64::try_from(slot.count()).unwrap_or(i64::MAX);
             metrics.backend_endpoints.get_or_create(&labels).set(count);
+            slot.count_ejected(metrics);
         }
     }
 }
+
+/// How many of `members` are out of rotation at `now`.
+pub(crate) fn ejected(members: &[Arc<Member>], now: Instant) -> usize {
+    members.iter().filter(|member| member.health.is_ejected(now)).count()
+}
+
+#[cfg(test)]
+mod tests;

@@ -52,6 +52,8 @@ pub(crate) struct Metrics {
     pub(crate) table_routes: Gauge,
     pub(crate) rejected_objects: Gauge,
     pub(crate) backend_endpoints: Family<BackendLabels, Gauge>,
+    /// Connect retries and outlier ejections, per backend.
+    pub(crate) failover: FailoverMetrics,
     /// Where the tables came from (see [`Metrics::record_source`]).
     feed: FeedMetrics,
     /// Connections and HTTP/2 streams against the limits.
@@ -189,6 +191,70 @@ impl FeedMetrics {
     }
 }
 
+/// Connect retries and outlier ejections, by backend only: endpoint
+/// addresses come and go with every rollout, and would make a series each.
+pub(crate) struct FailoverMetrics {
+    connect_retries: Family<BackendLabels, Counter>,
+    ejections: Family<BackendLabels, Counter>,
+    ejected: Family<BackendLabels, Gauge>,
+}
+
+impl FailoverMetrics {
+    fn register(registry: &mut Registry) -> Self {
+        let metrics = Self {
+            connect_retries: Family::default(),
+            ejections: Family::default(),
+            ejected: Family::default(),
+        };
+        registry.register(
+            "ingress_upstream_connect_retries",
+            "Requests sent to another endpoint of their backend after a connect failed",
+            metrics.connect_retries.clone(),
+        );
+        registry.register(
+            "ingress_upstream_ejections",
+            "Endpoints taken out of rotation after connect failures in a row",
+            metrics.ejections.clone(),
+        );
+        registry.register(
+            "ingress_upstream_ejected_endpoints",
+            "Endpoints out of rotation now, per backend",
+            metrics.ejected.clone(),
+        );
+        metrics
+    }
+
+    /// One request goes to another endpoint of `backend`.
+    pub(crate) fn count_retry(&self, backend: &impl ToString) {
+        self.connect_retries.get_or_create(&labels(backend)).inc();
+    }
+
+    /// One endpoint of `backend` was ejected.
+    pub(crate) fn count_ejection(&self, backend: &impl ToString) {
+        self.ejections.get_or_create(&labels(backend)).inc();
+    }
+
+    /// `count` endpoints of `backend` are out of rotation now.
+    pub(crate) fn set_ejected(&self, backend: &impl ToString, count: usize) {
+        let count = i64::try_from(count).unwrap_or(i64::MAX);
+        self.ejected.get_or_create(&labels(backend)).set(count);
+    }
+
+    /// `backend` is gone from the tables: its series go too.
+    pub(crate) fn forget(&self, backend: &impl ToString) {
+        let labels = labels(backend);
+        self.connect_retries.remove(&labels);
+        self.ejections.remove(&labels);
+        self.ejected.remove(&labels);
+    }
+}
+
+fn labels(backend: &impl ToString) -> BackendLabels {
+    BackendLabels {
+        backend: backend.to_string(),
+    }
+}
+
 /// Brings `counter` up to `total`.
 fn catch_up(counter: &Counter, total: u64) {
     counter.inc_by(total.saturating_sub(counter.get()));
@@ -230,9 +296,11 @@ impl Metrics {
             backend_endpoints.clone(),
         );
         let feed = FeedMetrics::register(&mut registry);
+        let failover = FailoverMetrics::register(&mut registry);
         let limits = LimitMetrics::register(&mut registry);
         Self {
             feed,
+            failover,
             limits,
             registry,
             requests,

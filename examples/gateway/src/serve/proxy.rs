@@ -1,5 +1,6 @@
 //! The inner service behind the Ingress layer: forward the routed request
-//! to a ready endpoint of its backend.
+//! to a ready endpoint of its backend, and to another one of the same
+//! backend when a connect fails (see `endpoints::Attempts`).
 
 use std::convert::Infallible;
 use std::future::Future;
@@ -15,7 +16,7 @@ use hyper::body::{Body, Frame, Incoming, SizeHint};
 use ingress_core::Route;
 use tower::Service;
 
-use super::endpoints::Target;
+use super::endpoints::{Attempts, Target};
 use super::headers::{forwardable_upgrade, join_cookies, remove_hop_by_hop, say_trailers_taken};
 use super::state::{Gateway, TcpEndpoint};
 use super::tunnel::tunnel;
@@ -88,15 +89,15 @@ impl Service<Request<Incoming>> for Proxy {
                 "503 Service Unavailable: the request was not routed\n",
             ));
         };
-        let endpoint = match route.backend() {
-            Target::Service(upstream) => upstream.pick().map_err(|why| why.to_string()),
+        let attempts = match route.backend() {
+            Target::Service(upstream) => upstream.attempts(&self.gateway.metrics).map_err(|why| why.to_string()),
             // M9: resource backends are carried, not served.
             Target::Unserved(what) => Err(format!(
                 "{what} is a resource backend, which this gateway does not serve"
             )),
         };
-        let endpoint = match endpoint {
-            Ok(endpoint) => endpoint,
+        let mut attempts = match attempts {
+            Ok(attempts) => attempts,
             // B3: no ready endpoint answers 503, never another backend.
             Err(why) => {
                 let response = text(
@@ -107,10 +108,12 @@ impl Service<Request<Incoming>> for Proxy {
                 return answer(response);
             }
         };
-        let (outbound, downstream_upgrade) = self.prepare(request, &endpoint);
+        // A request without a Host names the first endpoint tried, also
+        // when a connect failure sends it on to another.
+        let (outbound, downstream_upgrade) = self.prepare(request, attempts.endpoint());
         let gateway = Arc::clone(&self.gateway);
         Box::pin(async move {
-            let response = exchange(&gateway, &endpoint, outbound, downstream_upgrade).await;
+            let response = exchange(&gateway, &mut attempts, outbound, downstream_upgrade).await;
             count(&gateway, &route, &response);
             Ok(response)
         })
@@ -182,18 +185,20 @@ impl Proxy {
     }
 }
 
-/// Sends the request to `endpoint` and streams the answer back.
+/// Sends the request to an endpoint of its backend (the next ones while
+/// connects fail) and streams the answer back.
 async fn exchange(
     gateway: &Gateway,
-    endpoint: &Arc<TcpEndpoint>,
+    attempts: &mut Attempts,
     outbound: Outbound,
     downstream_upgrade: Option<hyper::upgrade::OnUpgrade>,
 ) -> Response<ProxyBody> {
     let answer = gateway
         .timer
-        .timeout(gateway.settings.upstream_timeout, endpoint.send(outbound))
+        .timeout(gateway.settings.upstream_timeout, attempts.send(gateway, outbound))
         .await
         .unwrap_or_else(|_| Err(upstream::Error::timeout()));
+    let endpoint = attempts.endpoint();
     let mut response = match answer {
         Ok(response) => response,
         Err(error) => return failed(endpoint, &error),

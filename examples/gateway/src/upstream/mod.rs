@@ -41,5 +41,5 @@ pub(crate) use body::UpstreamBody;
 pub(crate) use connection::{Connection, TcpConnect};
 pub use error::Error;
 pub(crate) use h1::Forwarded;
-pub(crate) use pool::{EXPIRY_INTERVAL, Endpoint, Pool};
+pub(crate) use pool::{EXPIRY_INTERVAL, Endpoint, Pool, SendError};
 pub(crate) use upload::Outbound;

@@ -7,7 +7,9 @@
 //! the upstream sent while it was idle. When a reused connection still
 //! fails before any byte of an answer, a request without a body and with an
 //! idempotent method is sent once more, on a new connection: the upstream's
-//! keep-alive timeout races every reuse.
+//! keep-alive timeout races every reuse. When no connection can be made at
+//! all, the request comes back untouched ([`SendError::NotConnected`]), so
+//! that the caller can send it to another endpoint.
 //!
 //! The [`Pool`] is what endpoints share: how to connect, and the idle
 //! clock that [`Pool::expire_idle`] ticks. Nothing is process-global, so
@@ -15,12 +17,14 @@
 
 use std::collections::VecDeque;
 use std::fmt;
+use std::io;
 use std::net::SocketAddr;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::time::Duration;
 
 use http::{HeaderValue, Response};
+use tokio::time::Instant;
 
 use super::Error;
 use super::body::UpstreamBody;
@@ -86,6 +90,31 @@ impl<C> fmt::Debug for Pool<C> {
     }
 }
 
+/// Why [`Endpoint::send`] brought no answer.
+#[derive(Debug)]
+pub(crate) enum SendError {
+    /// No connection could be made (refused, unreachable, not in time):
+    /// nothing was sent, and the request is handed back untouched.
+    NotConnected {
+        /// Why ([`Error::is_connect`]).
+        error: Error,
+        /// The request, to send elsewhere.
+        outbound: Outbound,
+    },
+    /// The exchange failed once connected; what was sent is gone.
+    Failed(Error),
+}
+
+impl SendError {
+    /// The failure, whatever became of the request.
+    #[cfg(test)]
+    pub(crate) fn into_error(self) -> Error {
+        match self {
+            Self::NotConnected { error, .. } | Self::Failed(error) => error,
+        }
+    }
+}
+
 /// One ready address of a backend, and its idle connections.
 pub(crate) struct Endpoint<C: Connect> {
     address: SocketAddr,
@@ -111,8 +140,15 @@ impl<C: Connect> Endpoint<C> {
     }
 
     /// Sends `outbound` over an idle connection, or a new one, and reads
-    /// the response head.
-    pub(crate) async fn send(self: &Arc<Self>, outbound: Outbound) -> Result<Response<UpstreamBody<C>>, Error> {
+    /// the response head. A new connection must be made within the
+    /// connector's own timeout, and by `connect_by` if given; when none can
+    /// be made, nothing was sent and the request comes back whole, its body
+    /// unread, to go to another endpoint ([`SendError::NotConnected`]).
+    pub(crate) async fn send(
+        self: &Arc<Self>,
+        outbound: Outbound,
+        connect_by: Option<Instant>,
+    ) -> Result<Response<UpstreamBody<C>>, SendError> {
         let Outbound {
             head,
             mut upload,
@@ -127,18 +163,36 @@ impl<C: Connect> Endpoint<C> {
                 Err(error) if again && error.is_retryable() => {
                     tracing::debug!(endpoint = %self.address, %error, "reused connection closed; sending again");
                 }
-                Err(error) => return Err(error),
+                Err(error) => return Err(SendError::Failed(error)),
             }
         }
         // Boxed: connecting is the rare path, and its future is large; kept
         // inline it would make every request's future (moved several times)
         // as large.
-        let io = Box::pin(self.pool.connect.connect(self.address))
-            .await
-            .map_err(Error::connect)?;
-        let mut connection = Connection::new(io);
-        let answer = connection.exchange(&head, upload, &method).await?;
-        Ok(self.attach(connection, answer))
+        let connecting = self.pool.connect.connect(self.address);
+        let connected = match connect_by {
+            Some(by) => Box::pin(tokio::time::timeout_at(by, connecting))
+                .await
+                .unwrap_or_else(|_| Err(io::ErrorKind::TimedOut.into())),
+            None => Box::pin(connecting).await,
+        };
+        let error = match connected {
+            Ok(io) => {
+                let mut connection = Connection::new(io);
+                let answer = connection
+                    .exchange(&head, upload, &method)
+                    .await
+                    .map_err(SendError::Failed)?;
+                return Ok(self.attach(connection, answer));
+            }
+            Err(error) => error,
+        };
+        // Either no idle connection was tried, or the one tried could carry
+        // only a request without a body: the request is whole either way.
+        Err(SendError::NotConnected {
+            error: Error::connect(error),
+            outbound: Outbound { head, upload, method },
+        })
     }
 
     /// The most recently returned connection still open. Those the
@@ -221,5 +275,7 @@ impl<C: Connect> fmt::Debug for Endpoint<C> {
     }
 }
 
+#[cfg(test)]
+mod not_connected;
 #[cfg(test)]
 mod tests;

@@ -18,7 +18,7 @@ use tokio::sync::mpsc::{UnboundedReceiver, UnboundedSender, unbounded_channel};
 
 use super::connection::Connect;
 use super::h1::{Forwarded, response_head_end};
-use super::{Endpoint, Error, Outbound, Pool, UpstreamBody};
+use super::{Endpoint, Error, Outbound, Pool, SendError, UpstreamBody};
 
 /// Room in each direction of a test pipe.
 const PIPE: usize = 64 * 1024;
@@ -240,17 +240,25 @@ pub(super) async fn read_until(
     }
 }
 
-/// Sends `request` to `endpoint`.
-pub(super) async fn send<C: Connect>(
-    endpoint: &Arc<Endpoint<C>>,
-    request: Request<Incoming>,
-) -> Result<Response<UpstreamBody<C>>, Error> {
+/// `request` as it goes upstream.
+pub(super) fn outbound(request: Request<Incoming>) -> Outbound {
     let (parts, body) = request.into_parts();
     let forwarded = Forwarded {
         client: &HeaderValue::from_static("127.0.0.1"),
         host: None,
     };
-    endpoint.send(Outbound::new(&parts, body, &forwarded)).await
+    Outbound::new(&parts, body, &forwarded)
+}
+
+/// Sends `request` to `endpoint`.
+pub(super) async fn send<C: Connect>(
+    endpoint: &Arc<Endpoint<C>>,
+    request: Request<Incoming>,
+) -> Result<Response<UpstreamBody<C>>, Error> {
+    endpoint
+        .send(outbound(request), None)
+        .await
+        .map_err(SendError::into_error)
 }
 
 /// The whole body, as text.

@@ -43,7 +43,13 @@ struct State {
 impl Backend {
     /// Starts a backend named `name` on 127.0.0.1, on a port of its own.
     pub async fn start(name: &str) -> Self {
-        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        Self::start_on(name, 0).await
+    }
+
+    /// Starts a backend named `name` on 127.0.0.1:`port` (a port that
+    /// refused connections until now, say).
+    pub async fn start_on(name: &str, port: u16) -> Self {
+        let listener = TcpListener::bind(("127.0.0.1", port)).await.unwrap();
         let addr = listener.local_addr().unwrap();
         let name: Arc<str> = name.into();
         let hits = Arc::new(AtomicUsize::new(0));
