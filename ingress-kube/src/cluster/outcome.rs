@@ -126,6 +126,57 @@ impl<P: Publish> Publish for Observed<P> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use ingress_core::{IngressSet, TableOptions};
+
+    fn ingress(name: &str, host: &str) -> ingress_core::Ingress {
+        let ingress: k8s_openapi::api::networking::v1::Ingress = serde_json::from_value(serde_json::json!({
+            "metadata": {"name": name, "namespace": "default",
+                "creationTimestamp": format!("2026-01-01T00:00:0{}Z", name.len() % 10)},
+            "spec": {"rules": [{"host": host, "http": {"paths": [{"path": "/", "pathType": "Prefix",
+                "backend": {"service": {"name": "web", "port": {"number": 80}}}}]}}]},
+        }))
+        .unwrap_or_default();
+        crate::convert_ingress(&ingress)
+    }
+
+    #[test]
+    fn v8_rejected_ingresses_are_not_served_and_m6_losers_are_served_with_a_conflict() {
+        let mut set = IngressSet::new();
+        for ingress in [
+            ingress("web", "web.example"),
+            ingress("copy", "web.example"),
+            ingress("bad", "10.0.0.1"),
+        ] {
+            set.apply(&ingress);
+        }
+        let table = set.compile(&TableOptions::default());
+        let ours: BTreeSet<ObjectKey> = ["web", "copy", "bad"]
+            .iter()
+            .map(|n| ObjectKey::new("default", n))
+            .collect();
+        let outcome = Outcome::from_parts(ours.clone(), table.report().diagnostics());
+        let key = |name: &str| ObjectKey::new("default", name);
+        assert_eq!(outcome.ours, ours);
+        assert_eq!(outcome.served, [key("web"), key("copy")].into());
+        let problems: Vec<(&str, Reason)> = outcome.problems.keys().map(|(k, r)| (k.name(), *r)).collect();
+        assert_eq!(problems, [("bad", Reason::Rejected), ("copy", Reason::Conflict)]);
+        let conflict = outcome
+            .problems
+            .get(&(key("copy"), Reason::Conflict))
+            .map(String::as_str);
+        assert!(
+            conflict.is_some_and(|note| note.starts_with("[M6]") && note.contains("default/web")),
+            "{conflict:?}"
+        );
+        let rejected = outcome
+            .problems
+            .get(&(key("bad"), Reason::Rejected))
+            .map(String::as_str);
+        assert!(
+            rejected.is_some_and(|note| note.starts_with("[V8] default/bad") && note.contains("[V2]")),
+            "{rejected:?}"
+        );
+    }
 
     #[test]
     fn a_long_note_is_cut_on_a_character_boundary() {
