@@ -12,6 +12,7 @@ use std::net::SocketAddr;
 use std::path::PathBuf;
 
 use clap::{ArgGroup, Args, Parser, Subcommand, ValueEnum};
+use ingress_kube::cluster::StatusAddress;
 
 /// A gateway with Kubernetes Ingress semantics.
 #[derive(Debug, Parser)]
@@ -123,6 +124,48 @@ pub struct ServeSource {
     /// Also serve Ingresses that name no class (and no default class is set).
     #[arg(long)]
     pub watch_without_class: bool,
+    /// With --kube: the address(es) to write into status.loadBalancer.ingress
+    /// of every Ingress served: IPs (written as `ip`) or DNS names (as
+    /// `hostname`); repeatable, or comma-separated.
+    #[arg(
+        long,
+        value_name = "IP_OR_HOSTNAME",
+        value_delimiter = ',',
+        conflicts_with_all = ["manifests", "publish_service"]
+    )]
+    pub publish_status_address: Vec<StatusAddress>,
+    /// With --kube: publish the address of this Service (its load
+    /// balancer's, else its external IPs, else its cluster IP), followed as
+    /// it changes.
+    #[arg(long, value_name = "NS/NAME", value_parser = parse_service, conflicts_with = "manifests")]
+    pub publish_service: Option<ServiceName>,
+    /// With --kube: the Lease that elects the one replica writing status and
+    /// Events, in the namespace of POD_NAMESPACE, else --namespace, else
+    /// `default`; the replica's identity is POD_NAME, else the host name.
+    /// Default: `ingress-gateway-leader`.
+    #[arg(long, value_name = "NAME", conflicts_with = "manifests")]
+    pub election_id: Option<String>,
+}
+
+/// A Service named `NS/NAME`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ServiceName {
+    /// Its namespace.
+    pub namespace: String,
+    /// Its name.
+    pub name: String,
+}
+
+fn parse_service(text: &str) -> Result<ServiceName, String> {
+    match text.split_once('/') {
+        Some((namespace, name)) if !namespace.is_empty() && !name.is_empty() && !name.contains('/') => {
+            Ok(ServiceName {
+                namespace: namespace.to_owned(),
+                name: name.to_owned(),
+            })
+        }
+        _ => Err(format!("{text:?} is not NAMESPACE/NAME")),
+    }
 }
 
 /// `serve`: where the objects come from, where to listen, and the timeouts.

@@ -12,13 +12,16 @@ use kube::runtime::reflector::Store;
 use kube::runtime::watcher;
 use kube::{Client, Resource, ResourceExt as _};
 use tokio::sync::mpsc::unbounded_channel;
+use tokio::sync::watch;
 use tokio::task::JoinSet;
 use tokio::time::Instant;
 
 use super::error::ClusterError;
 use super::health::{Health, Turned};
+use super::outcome::Observed;
 use super::stores::{Stores, Writers};
 use super::watch::{Signal, What, watch};
+use super::writeback::{WriteBack, Writer};
 use crate::feed::{Coalescer, Feed, FeedStatus, Kind, Publish, Snapshot, SourceKind};
 
 /// The label every EndpointSlice of a Service carries; slices without it
@@ -67,6 +70,7 @@ pub struct ClusterSource {
     probe_interval: Duration,
     stores: Stores,
     writers: Writers,
+    write_back: Option<WriteBack>,
 }
 
 impl std::fmt::Debug for ClusterSource {
@@ -75,6 +79,7 @@ impl std::fmt::Debug for ClusterSource {
             .field("namespace", &self.namespace)
             .field("coalescer", &self.coalescer)
             .field("probe_interval", &self.probe_interval)
+            .field("write_back", &self.write_back)
             .finish_non_exhaustive()
     }
 }
@@ -90,6 +95,7 @@ impl ClusterSource {
             probe_interval: Duration::from_secs(1),
             stores,
             writers,
+            write_back: None,
         }
     }
 
@@ -123,6 +129,13 @@ impl ClusterSource {
         self
     }
 
+    /// Writes back to the cluster as `write_back` says: Ingress status,
+    /// Events, under a leader election. See [`WriteBack`].
+    pub fn with_write_back(mut self, write_back: WriteBack) -> Self {
+        self.write_back = Some(write_back);
+        self
+    }
+
     /// The namespace watched, if only one.
     pub fn namespace(&self) -> Option<&str> {
         self.namespace.as_deref()
@@ -136,13 +149,28 @@ impl ClusterSource {
     /// Lists and watches for ever, handing the feed what changed; returns
     /// only when the rebuild thread cannot be started. Dropping the future
     /// stops the watchers; the rebuild thread ends with them.
-    pub async fn run<P: Publish + Send + 'static>(self, feed: Feed<P>) -> Result<(), ClusterError> {
+    pub async fn run<P: Publish + Send + 'static>(mut self, feed: Feed<P>) -> Result<(), ClusterError> {
         let status = feed.status().clone();
         let (snapshots, rebuilds) = mpsc::channel::<Snapshot>();
-        std::thread::Builder::new()
-            .name("feed-rebuild".to_owned())
-            .spawn(move || rebuild(feed, &rebuilds))
-            .map_err(ClusterError::thread)?;
+        // The write-back sees each rebuild's outcome on its way to the
+        // program's publisher, and stops with the watchers.
+        let mut writing = JoinSet::new();
+        match self.write_back.take() {
+            Some(config) => {
+                let (outcomes, watched) = watch::channel(None);
+                let writer = Writer {
+                    config,
+                    client: self.client.clone(),
+                    stores: self.stores.clone(),
+                    namespace: self.namespace.clone(),
+                    status: status.clone(),
+                };
+                writing.spawn(writer.run(watched));
+                let feed = feed.map_publisher(|inner| Observed { inner, outcomes });
+                start_rebuilds(feed, rebuilds)?;
+            }
+            None => start_rebuilds(feed, rebuilds)?,
+        }
 
         let (signal, mut signals) = unbounded_channel();
         let Self {
@@ -152,6 +180,7 @@ impl ClusterSource {
             probe_interval,
             stores,
             writers,
+            write_back: _,
         } = self;
         let Writers {
             ingresses,
@@ -252,6 +281,18 @@ async fn sleep_until(deadline: Option<std::time::Instant>) {
     if let Some(deadline) = deadline {
         tokio::time::sleep_until(Instant::from_std(deadline)).await;
     }
+}
+
+/// Starts the rebuild thread.
+fn start_rebuilds<P: Publish + Send + 'static>(
+    feed: Feed<P>,
+    rebuilds: mpsc::Receiver<Snapshot>,
+) -> Result<(), ClusterError> {
+    std::thread::Builder::new()
+        .name("feed-rebuild".to_owned())
+        .spawn(move || rebuild(feed, &rebuilds))
+        .map(drop)
+        .map_err(ClusterError::thread)
 }
 
 /// The rebuild thread: applies every snapshot waiting, then rebuilds once.

@@ -161,6 +161,46 @@ impl<P: Publish> Feed<P> {
         &self.publisher
     }
 
+    /// The same feed publishing into `wrap(publisher)`: for a source that
+    /// watches every rebuild on its way to the program's publisher.
+    #[cfg(feature = "cluster")]
+    pub(crate) fn map_publisher<Q: Publish>(self, wrap: impl FnOnce(P) -> Q) -> Feed<Q> {
+        let Self {
+            selector,
+            options,
+            publisher,
+            status,
+            record,
+            ingresses,
+            classes,
+            services,
+            slices,
+            routes_dirty,
+            endpoints_dirty,
+            pending,
+            routes,
+            endpoints,
+            published,
+        } = self;
+        Feed {
+            selector,
+            options,
+            publisher: wrap(publisher),
+            status,
+            record,
+            ingresses,
+            classes,
+            services,
+            slices,
+            routes_dirty,
+            endpoints_dirty,
+            pending,
+            routes,
+            endpoints,
+            published,
+        }
+    }
+
     /// The publisher, to change.
     pub fn publisher_mut(&mut self) -> &mut P {
         &mut self.publisher
@@ -288,6 +328,7 @@ impl<P: Publish> Feed<P> {
             record.events_emitted = shared.events_emitted;
             record.decode_errors = shared.decode_errors;
             record.stale_since = shared.stale_since;
+            record.leader = shared.leader;
             *shared = record.clone();
         });
 
@@ -309,6 +350,7 @@ impl<P: Publish> Feed<P> {
             status: record,
             started,
             sources: &self.routes.sources,
+            ours: &self.routes.applied,
         };
         self.publisher.publish(&update);
         self.published = true;

@@ -115,6 +115,7 @@ struct FeedMetrics {
     stale: Gauge,
     stale_since: Gauge,
     resource_versions: Family<KindLabels, Gauge>,
+    leader: Gauge,
 }
 
 impl FeedMetrics {
@@ -131,7 +132,14 @@ impl FeedMetrics {
             stale: Gauge::default(),
             stale_since: Gauge::default(),
             resource_versions: Family::default(),
+            leader: Gauge::default(),
         };
+        // The write-back (status and Events): whether this replica leads.
+        registry.register(
+            "ingress_feed_leader",
+            "1 while this replica holds the leader Lease and writes Ingress status and Events",
+            metrics.leader.clone(),
+        );
         registry.register(
             "ingress_feed_source",
             "Where the tables come from (1 for the current source)",
@@ -364,6 +372,7 @@ impl Metrics {
         catch_up(&feed.relists, record.relists);
         catch_up(&feed.status_writes, record.status_writes);
         catch_up(&feed.events_emitted, record.events_emitted);
+        feed.leader.set(i64::from(record.leader == Some(true)));
         catch_up(&feed.decode_errors, record.decode_errors);
         let stale_since = record.stale_since.and_then(|time| time.duration_since(UNIX_EPOCH).ok());
         feed.stale.set(i64::from(record.stale_since.is_some()));

@@ -35,11 +35,11 @@ use std::time::Duration;
 
 use anyhow::Context as _;
 use ingress_kube::ClassSelector;
-use ingress_kube::cluster::ClusterSource;
+use ingress_kube::cluster::{ClusterSource, Election, PublishedAddress, WriteBack, default_identity};
 use ingress_kube::feed::{Coalescer, Feed, FileSource};
 use tokio::net::TcpListener;
 
-use crate::cli::ServeArgs;
+use crate::cli::{ServeArgs, ServeSource};
 use crate::upstream::EXPIRY_INTERVAL;
 use state::{Gateway, Settings};
 
@@ -107,6 +107,7 @@ async fn serve(args: &ServeArgs) -> anyhow::Result<()> {
             if let Some(namespace) = &args.source.namespace {
                 source = source.with_namespace(namespace.as_str());
             }
+            source = source.with_write_back(write_back(&args.source));
             // The listeners open at once; until the first tables, every
             // request is answered 503 with Retry-After (`server::screen`).
             let listener = listen(&gateway, args).await?;
@@ -137,6 +138,38 @@ async fn serve(args: &ServeArgs) -> anyhow::Result<()> {
     server::serve(gateway, listener, limits::Limits::from(args), shutdown_signal()).await;
     Ok(())
 }
+
+/// What the gateway writes back to the cluster: Events always, status
+/// when an address is published; by the holder of the `--election-id`
+/// Lease only.
+fn write_back(source: &ServeSource) -> WriteBack {
+    let env = |name: &str| std::env::var(name).ok().filter(|value| !value.is_empty());
+    let namespace = env("POD_NAMESPACE")
+        .or_else(|| source.namespace.clone())
+        .unwrap_or_else(|| "default".to_owned());
+    let identity = default_identity();
+    let lease = source.election_id.as_deref().unwrap_or(ELECTION_ID);
+    tracing::info!(lease, %namespace, %identity, "leader election for status and Events");
+    let election = Election::new(lease, namespace, identity);
+    let write_back = WriteBack::new().with_events(EVENT_REPORTER).with_election(election);
+    if let Some(service) = &source.publish_service {
+        write_back.with_addresses(PublishedAddress::Service {
+            namespace: service.namespace.clone(),
+            name: service.name.clone(),
+        })
+    } else if !source.publish_status_address.is_empty() {
+        write_back.with_addresses(PublishedAddress::Fixed(source.publish_status_address.clone()))
+    } else {
+        tracing::info!("no --publish-status-address or --publish-service: Ingress status is not written");
+        write_back
+    }
+}
+
+/// The Lease of the leader election, without `--election-id`.
+const ELECTION_ID: &str = "ingress-gateway-leader";
+
+/// The controller name on the Events the gateway emits.
+const EVENT_REPORTER: &str = "ingress-gateway";
 
 /// Opens the traffic listener, and the admin listener if asked for, which
 /// it serves at once.
