@@ -25,6 +25,10 @@ pub struct Cli {
 
 /// What to do.
 #[derive(Debug, Subcommand)]
+#[expect(
+    clippy::large_enum_variant,
+    reason = "parsed once at start; `serve`'s flags are the bulk of it"
+)]
 pub enum Command {
     /// Report rejected objects, conflicts, rules that can never match and
     /// Ingresses of other classes; exit 1 if any object was rejected or any

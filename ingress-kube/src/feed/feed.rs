@@ -175,11 +175,18 @@ impl<P: Publish> Feed<P> {
             classes,
             services,
             slices,
+            secrets,
             routes_dirty,
+            #[cfg(feature = "tls")]
+            certificates_dirty,
             endpoints_dirty,
             pending,
             routes,
             endpoints,
+            #[cfg(feature = "tls")]
+            certificates,
+            #[cfg(feature = "tls")]
+            default_certificate,
             published,
         } = self;
         Feed {
@@ -192,11 +199,18 @@ impl<P: Publish> Feed<P> {
             classes,
             services,
             slices,
+            secrets,
             routes_dirty,
+            #[cfg(feature = "tls")]
+            certificates_dirty,
             endpoints_dirty,
             pending,
             routes,
             endpoints,
+            #[cfg(feature = "tls")]
+            certificates,
+            #[cfg(feature = "tls")]
+            default_certificate,
             published,
         }
     }
