@@ -31,8 +31,9 @@ const PATIENCE: Duration = Duration::from_secs(15);
 const PACE: Duration = Duration::from_millis(7);
 
 /// How long each outage lasts: short enough that kube's own retries of a
-/// 503 (3 by default, 0.5 to 5 s apart) and its watcher backoff (0.8 s,
-/// doubling) catch up within a few seconds.
+/// 503 (up to 15, from 5 ms apart, doubling: a request sent at the start
+/// of a 3 s outage is retried about 2 s after it ends) and its watcher
+/// backoff (0.8 s, doubling) catch up within a few seconds.
 const OUTAGE: Duration = Duration::from_secs(3);
 
 /// `serve --kube` with `KUBECONFIG` at `kubeconfig`, coalescing briefly.
