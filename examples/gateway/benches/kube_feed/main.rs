@@ -15,7 +15,8 @@
 //!   objects; the time from spawn to `/readyz` 200 for each.
 //!
 //! `cargo bench -p ingress-gateway --bench kube_feed` (or
-//! `bash bench/kube-feed.sh`). Knobs: `KUBE_FEED_N` (10000),
+//! `bash bench/kube-feed.sh`); `cargo test --benches` runs it at 100
+//! Ingresses and 4 changes, as a check. Knobs: `KUBE_FEED_N` (10000),
 //! `KUBE_FEED_K` (200), `KUBE_FEED_QUIET_MS` (10) and `KUBE_FEED_MAX_MS`
 //! (100) for the gateway's coalescer, `KUBE_FEED_POLL_US` (500, the
 //! pause between polls).
@@ -53,11 +54,15 @@ fn knob(name: &str, default: u64) -> u64 {
 }
 
 impl Settings {
-    fn from_env() -> Self {
+    /// The knobs, with defaults for a measurement (`cargo bench` passes
+    /// `--bench`) or, otherwise (`cargo test --benches`), for a quick
+    /// check that the benchmark still runs.
+    fn from_env(measuring: bool) -> Self {
         let size = |name, default| usize::try_from(knob(name, default)).unwrap_or(usize::MAX);
+        let (n, k) = if measuring { (10_000, 200) } else { (100, 4) };
         Self {
-            n: size("KUBE_FEED_N", 10_000).max(2),
-            k: size("KUBE_FEED_K", 200).max(1),
+            n: size("KUBE_FEED_N", n).max(2),
+            k: size("KUBE_FEED_K", k).max(1),
             quiet_ms: knob("KUBE_FEED_QUIET_MS", 10),
             max_ms: knob("KUBE_FEED_MAX_MS", 100),
             poll: Duration::from_micros(knob("KUBE_FEED_POLL_US", 500)),
@@ -67,7 +72,7 @@ impl Settings {
 
 fn main() -> ExitCode {
     // `cargo bench` passes `--bench`; a filter argument selects nothing here.
-    let settings = Settings::from_env();
+    let settings = Settings::from_env(std::env::args().any(|arg| arg == "--bench"));
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .enable_all()
