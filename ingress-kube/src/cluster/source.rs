@@ -28,6 +28,10 @@ use crate::feed::{Coalescer, Feed, FeedStatus, Kind, Publish, Snapshot, SourceKi
 /// lead to no Service and are not watched.
 const SERVICE_NAME_LABEL: &str = "kubernetes.io/service-name";
 
+/// Only Secrets that can hold an Ingress's certificate are watched.
+#[cfg(feature = "tls")]
+const TLS_SECRET_SELECTOR: &str = "type=kubernetes.io/tls";
+
 /// A Kubernetes API server as the source of a [`Feed`]: one kube watcher
 /// and reflector store per kind (IngressClass, Ingress, Service,
 /// EndpointSlice), in every namespace or in one.
@@ -71,6 +75,7 @@ pub struct ClusterSource {
     stores: Stores,
     writers: Writers,
     write_back: Option<WriteBack>,
+    certificates: bool,
 }
 
 impl std::fmt::Debug for ClusterSource {
@@ -80,6 +85,7 @@ impl std::fmt::Debug for ClusterSource {
             .field("coalescer", &self.coalescer)
             .field("probe_interval", &self.probe_interval)
             .field("write_back", &self.write_back)
+            .field("certificates", &self.certificates)
             .finish_non_exhaustive()
     }
 }
@@ -96,6 +102,7 @@ impl ClusterSource {
             stores,
             writers,
             write_back: None,
+            certificates: false,
         }
     }
 
@@ -133,6 +140,18 @@ impl ClusterSource {
     /// Events, under a leader election. See [`WriteBack`].
     pub fn with_write_back(mut self, write_back: WriteBack) -> Self {
         self.write_back = Some(write_back);
+        self
+    }
+
+    /// Also watches Secrets of type `kubernetes.io/tls` (a field selector
+    /// on the type, in the namespace watched or all) for the feed's
+    /// certificate table, and waits for their first list before the first
+    /// tables, so that no TLS host starts on the default certificate for
+    /// want of a list. Needs `list` and `watch` on secrets. Off by default:
+    /// a program that terminates no TLS has no reason to read Secrets.
+    #[cfg(feature = "tls")]
+    pub fn with_certificates(mut self) -> Self {
+        self.certificates = true;
         self
     }
 
@@ -181,12 +200,15 @@ impl ClusterSource {
             stores,
             writers,
             write_back: _,
+            certificates,
         } = self;
         let Writers {
             ingresses,
             classes,
             services,
             slices,
+            #[cfg(feature = "tls")]
+            secrets,
         } = writers;
         let api = Apis { client, namespace };
         let config = watcher::Config::default();
@@ -214,11 +236,21 @@ impl ClusterSource {
         ));
         watchers.spawn(watch(
             api.api::<k8s_openapi::api::discovery::v1::EndpointSlice>(false),
-            config.labels(SERVICE_NAME_LABEL),
+            config.clone().labels(SERVICE_NAME_LABEL),
             slices,
             Kind::EndpointSlice,
             signal.clone(),
         ));
+        #[cfg(feature = "tls")]
+        if certificates {
+            watchers.spawn(watch(
+                api.api::<k8s_openapi::api::core::v1::Secret>(false),
+                config.clone().fields(TLS_SECRET_SELECTOR),
+                secrets,
+                Kind::Secret,
+                signal.clone(),
+            ));
+        }
         drop(signal);
 
         let mut state = State {
@@ -227,6 +259,7 @@ impl ClusterSource {
             coalescer,
             health: Health::default(),
             listed: BTreeSet::new(),
+            waits_for_secrets: certificates,
             dirty: BTreeSet::new(),
             versions: Vec::new(),
             burst_start: None,
@@ -314,6 +347,9 @@ struct State {
     health: Health,
     /// Kinds whose first list is complete.
     listed: BTreeSet<Kind>,
+    /// Secrets are watched: nothing is handed over before their first
+    /// list either.
+    waits_for_secrets: bool,
     /// Kinds changed since the last snapshot.
     dirty: BTreeSet<Kind>,
     /// The newest resourceVersion of each kind, not yet handed over.
@@ -398,6 +434,10 @@ impl State {
     /// The listed kinds that changed, from their stores; `None` when no
     /// listed kind changed.
     fn snapshot(&mut self) -> Option<Snapshot> {
+        if self.waits_for_secrets && !self.listed.contains(&Kind::Secret) {
+            // Changes wait in `dirty`; the Secrets' list brings them along.
+            return None;
+        }
         let started = self.burst_start.take().unwrap_or_else(std::time::Instant::now);
         let mut snapshot = Snapshot::new(SourceKind::ApiServer).with_start(started);
         let mut any = false;
@@ -411,6 +451,10 @@ impl State {
                 Kind::IngressClass => snapshot.with_classes(sorted(&self.stores.classes)),
                 Kind::Service => snapshot.with_services(sorted(&self.stores.services)),
                 Kind::EndpointSlice => snapshot.with_endpoint_slices(sorted(&self.stores.slices)),
+                #[cfg(feature = "tls")]
+                Kind::Secret => snapshot.with_secrets(sorted(&self.stores.secrets)),
+                #[cfg(not(feature = "tls"))]
+                Kind::Secret => snapshot,
             };
         }
         for (kind, version) in std::mem::take(&mut self.versions) {

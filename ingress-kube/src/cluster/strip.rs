@@ -75,3 +75,19 @@ impl Strip for EndpointSlice {
         strip_meta(&mut self.metadata);
     }
 }
+
+/// A `kubernetes.io/tls` Secret keeps `tls.crt` and `tls.key` and nothing
+/// else of its data (a `ca.crt` beside them, say).
+#[cfg(feature = "tls")]
+impl Strip for k8s_openapi::api::core::v1::Secret {
+    fn strip(&mut self) {
+        strip_meta(&mut self.metadata);
+        let keep = |key: &String| key == crate::tls::TLS_CERT_KEY || key == crate::tls::TLS_PRIVATE_KEY_KEY;
+        if let Some(data) = &mut self.data {
+            data.retain(|key, _| keep(key));
+        }
+        if let Some(data) = &mut self.string_data {
+            data.retain(|key, _| keep(key));
+        }
+    }
+}
