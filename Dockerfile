@@ -27,6 +27,10 @@ RUN --mount=type=cache,target=/usr/local/cargo/registry \
 FROM gcr.io/distroless/static-debian12:nonroot
 COPY --from=build /out/ingress-gateway /usr/local/bin/ingress-gateway
 USER 65532:65532
+# mimalloc keeps freed pages for a while by default; with no delay the memory
+# of closed connections (say, a burst of slow clients) goes back to the
+# system at once, at no measured cost (docs/performance.md).
+ENV MIMALLOC_PURGE_DELAY=0
 # 8080: routed traffic; 9901: /healthz, /readyz, /metrics, /routes.
 EXPOSE 8080 9901
 ENTRYPOINT ["/usr/local/bin/ingress-gateway"]

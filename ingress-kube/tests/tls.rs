@@ -2,6 +2,8 @@
 //! with certificates made by rcgen: which certificate each SNI name gets,
 //! what a broken Secret affects, and that no key material is printed.
 
+#![cfg(feature = "tls")]
+
 mod tls_common;
 
 use std::sync::Arc;

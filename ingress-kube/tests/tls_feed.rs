@@ -1,6 +1,8 @@
 //! The feed's certificate side: Secrets from manifest files, a table
 //! published into a rustls resolver apart from the routes, findings.
 
+#![cfg(feature = "tls")]
+
 mod tls_common;
 
 use ingress_core::Backend;

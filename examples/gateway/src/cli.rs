@@ -12,6 +12,7 @@ use std::net::SocketAddr;
 use std::path::PathBuf;
 
 use clap::{ArgGroup, Args, Parser, Subcommand, ValueEnum};
+use ingress_kube::cluster::StatusAddress;
 
 /// A gateway with Kubernetes Ingress semantics.
 #[derive(Debug, Parser)]
@@ -24,6 +25,10 @@ pub struct Cli {
 
 /// What to do.
 #[derive(Debug, Subcommand)]
+#[expect(
+    clippy::large_enum_variant,
+    reason = "parsed once at start; `serve`'s flags are the bulk of it"
+)]
 pub enum Command {
     /// Report rejected objects, conflicts, rules that can never match and
     /// Ingresses of other classes; exit 1 if any object was rejected or any
@@ -123,6 +128,48 @@ pub struct ServeSource {
     /// Also serve Ingresses that name no class (and no default class is set).
     #[arg(long)]
     pub watch_without_class: bool,
+    /// With --kube: the address(es) to write into status.loadBalancer.ingress
+    /// of every Ingress served: IPs (written as `ip`) or DNS names (as
+    /// `hostname`); repeatable, or comma-separated.
+    #[arg(
+        long,
+        value_name = "IP_OR_HOSTNAME",
+        value_delimiter = ',',
+        conflicts_with_all = ["manifests", "publish_service"]
+    )]
+    pub publish_status_address: Vec<StatusAddress>,
+    /// With --kube: publish the address of this Service (its load
+    /// balancer's, else its external IPs, else its cluster IP), followed as
+    /// it changes.
+    #[arg(long, value_name = "NS/NAME", value_parser = parse_service, conflicts_with = "manifests")]
+    pub publish_service: Option<ServiceName>,
+    /// With --kube: the Lease that elects the one replica writing status and
+    /// Events, in the namespace of POD_NAMESPACE, else --namespace, else
+    /// `default`; the replica's identity is POD_NAME, else the host name.
+    /// Default: `ingress-gateway-leader`.
+    #[arg(long, value_name = "NAME", conflicts_with = "manifests")]
+    pub election_id: Option<String>,
+}
+
+/// A Service named `NS/NAME`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ServiceName {
+    /// Its namespace.
+    pub namespace: String,
+    /// Its name.
+    pub name: String,
+}
+
+fn parse_service(text: &str) -> Result<ServiceName, String> {
+    match text.split_once('/') {
+        Some((namespace, name)) if !namespace.is_empty() && !name.is_empty() && !name.contains('/') => {
+            Ok(ServiceName {
+                namespace: namespace.to_owned(),
+                name: name.to_owned(),
+            })
+        }
+        _ => Err(format!("{text:?} is not NAMESPACE/NAME")),
+    }
 }
 
 /// `serve`: where the objects come from, where to listen, and the timeouts.
@@ -169,6 +216,31 @@ pub struct ServeArgs {
     /// 405, as nginx does (TRACE echoes cookies and credentials back).
     #[arg(long)]
     pub allow_trace: bool,
+    // Limits against clients that hold connections or send without end
+    // (serve::limits, serve::streams).
+    /// Largest request head: request line and header fields (HTTP/1), or
+    /// header list (HTTP/2); beyond it, 431 (414 for a first request line
+    /// that does not end within it). At least 8192.
+    #[arg(long, default_value_t = 32_768, value_name = "BYTES",
+          value_parser = clap::value_parser!(u32).range(8192..=1_048_576))]
+    pub max_request_head_bytes: u32,
+    /// Client connections open at once; at the limit, accepting waits until
+    /// one closes (new connections wait in the listen queue).
+    #[arg(long, default_value_t = 10_000, value_name = "N",
+          value_parser = clap::value_parser!(u32).range(1..))]
+    pub max_connections: u32,
+    /// Connections the kernel queues before they are accepted (capped by
+    /// the kernel at net.core.somaxconn).
+    #[arg(long, default_value_t = 1024, value_name = "N")]
+    pub listen_backlog: u32,
+    /// HTTP/2: cancelled streams (RST_STREAM before the answer ended) a
+    /// connection may have within --h2-reset-window-ms; one more, and it is
+    /// sent GOAWAY.
+    #[arg(long, default_value_t = 200, value_name = "N")]
+    pub h2_max_resets: u32,
+    /// See --h2-max-resets.
+    #[arg(long, default_value_t = 10_000, value_name = "MS")]
+    pub h2_reset_window_ms: u64,
     /// HTTPS: the TLS listener, its default certificate, the redirect.
     #[command(flatten)]
     pub tls: TlsArgs,

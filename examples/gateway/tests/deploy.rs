@@ -15,7 +15,7 @@ use ingress_gateway::cli::{Cli, Command, ServeArgs};
 use k8s_openapi::api::apps::v1::Deployment;
 use k8s_openapi::api::core::v1::{Container, Namespace, PodSpec, Service, ServiceAccount};
 use k8s_openapi::api::networking::v1::IngressClass;
-use k8s_openapi::api::rbac::v1::{ClusterRole, ClusterRoleBinding};
+use k8s_openapi::api::rbac::v1::{ClusterRole, ClusterRoleBinding, PolicyRule, Role, RoleBinding};
 use k8s_openapi::apimachinery::pkg::util::intstr::IntOrString;
 use serde::Deserialize;
 use serde::de::DeserializeOwned;
@@ -33,6 +33,8 @@ struct Objects {
     service_accounts: Vec<ServiceAccount>,
     cluster_roles: Vec<ClusterRole>,
     cluster_role_bindings: Vec<ClusterRoleBinding>,
+    roles: Vec<Role>,
+    role_bindings: Vec<RoleBinding>,
     deployments: Vec<Deployment>,
     services: Vec<Service>,
     ingress_classes: Vec<IngressClass>,
@@ -108,6 +110,8 @@ fn load() -> Objects {
                 ("rbac.authorization.k8s.io/v1", "ClusterRoleBinding") => {
                     objects.cluster_role_bindings.push(typed(&file, &document));
                 }
+                ("rbac.authorization.k8s.io/v1", "Role") => objects.roles.push(typed(&file, &document)),
+                ("rbac.authorization.k8s.io/v1", "RoleBinding") => objects.role_bindings.push(typed(&file, &document)),
                 ("apps/v1", "Deployment") => objects.deployments.push(typed(&file, &document)),
                 ("v1", "Service") => objects.services.push(typed(&file, &document)),
                 ("networking.k8s.io/v1", "IngressClass") => objects.ingress_classes.push(typed(&file, &document)),
@@ -190,6 +194,8 @@ fn deploy_holds_each_kind_once_and_the_namespace_comes_first() {
         "ServiceAccount",
         "ClusterRole",
         "ClusterRoleBinding",
+        "Role",
+        "RoleBinding",
         "Deployment",
         "Service",
         "IngressClass",
@@ -217,41 +223,109 @@ fn namespaced_objects_live_in_the_gateways_namespace() {
             .as_deref(),
         deployment(&objects).metadata.namespace.as_deref(),
         only(&objects.services, "Service").metadata.namespace.as_deref(),
+        only(&objects.roles, "Role").metadata.namespace.as_deref(),
+        only(&objects.role_bindings, "RoleBinding")
+            .metadata
+            .namespace
+            .as_deref(),
     ];
-    assert_eq!(namespaces, [Some(NAMESPACE); 3]);
+    assert_eq!(namespaces, [Some(NAMESPACE); 5]);
     assert_eq!(only(&objects.cluster_roles, "ClusterRole").metadata.namespace, None);
     assert_eq!(only(&objects.ingress_classes, "IngressClass").metadata.namespace, None);
 }
 
-#[test]
-fn rbac_grants_only_get_list_watch_on_the_four_watched_resources() {
-    let objects = load();
-    let role = only(&objects.cluster_roles, "ClusterRole");
+/// Every (group, resource, verb) `rules` grant; no rule limited to names
+/// or granting non-resource URLs, no wildcard, nothing granted twice.
+fn grants(rules: &[PolicyRule]) -> BTreeSet<(String, String, String)> {
     let mut granted = BTreeSet::new();
-    for rule in role.rules.as_deref().unwrap_or_default() {
+    for rule in rules {
         assert_eq!(rule.resource_names, None, "no rule is limited to names");
         assert_eq!(rule.non_resource_urls, None, "no rule grants non-resource URLs");
-        let verbs: BTreeSet<&str> = rule.verbs.iter().map(String::as_str).collect();
-        assert_eq!(verbs, ["get", "list", "watch"].into(), "read-only verbs, no wildcard");
         for group in rule.api_groups.as_deref().unwrap_or_default() {
             for resource in rule.resources.as_deref().unwrap_or_default() {
-                assert!(
-                    granted.insert((group.as_str(), resource.as_str())),
-                    "{group}/{resource} granted twice"
-                );
+                for verb in &rule.verbs {
+                    assert!(
+                        granted.insert((group.clone(), resource.clone(), verb.clone())),
+                        "{group}/{resource} {verb} granted twice"
+                    );
+                }
             }
         }
     }
-    let expected: BTreeSet<(&str, &str)> = [
-        ("networking.k8s.io", "ingresses"),
-        ("networking.k8s.io", "ingressclasses"),
-        ("", "services"),
-        ("discovery.k8s.io", "endpointslices"),
-    ]
-    .into();
-    // Exactly these: no wildcard group or resource, no secrets, no
-    // subresource such as ingresses/status.
-    assert_eq!(granted, expected);
+    granted
+}
+
+fn expected(grants: &[(&str, &str, &[&str])]) -> BTreeSet<(String, String, String)> {
+    grants
+        .iter()
+        .flat_map(|(group, resource, verbs)| {
+            verbs
+                .iter()
+                .map(|verb| ((*group).to_owned(), (*resource).to_owned(), (*verb).to_owned()))
+        })
+        .collect()
+}
+
+#[test]
+fn rbac_reads_the_four_watched_resources_and_writes_only_ingress_status_and_events() {
+    let objects = load();
+    let role = only(&objects.cluster_roles, "ClusterRole");
+    let read = ["get", "list", "watch"].as_slice();
+    // Exactly these: read-only verbs on the watched kinds (no secrets), and
+    // of writes only the status subresource (patch) and Events.
+    let granted = grants(role.rules.as_deref().unwrap_or_default());
+    assert_eq!(
+        granted,
+        expected(&[
+            ("networking.k8s.io", "ingresses", read),
+            ("networking.k8s.io", "ingressclasses", read),
+            ("", "services", read),
+            ("discovery.k8s.io", "endpointslices", read),
+            ("networking.k8s.io", "ingresses/status", &["patch"]),
+            ("events.k8s.io", "events", &["create", "patch"]),
+        ])
+    );
+}
+
+#[test]
+fn the_leader_election_role_grants_leases_in_the_gateways_namespace_to_its_account() {
+    let objects = load();
+    let role = only(&objects.roles, "Role");
+    assert_eq!(
+        grants(role.rules.as_deref().unwrap_or_default()),
+        expected(&[("coordination.k8s.io", "leases", &["get", "create", "update", "patch"])])
+    );
+    let binding = only(&objects.role_bindings, "RoleBinding");
+    assert_eq!(binding.role_ref.kind, "Role");
+    assert_eq!(Some(&binding.role_ref.name), role.metadata.name.as_ref());
+    let account = only(&objects.service_accounts, "ServiceAccount");
+    let subject = only(binding.subjects.as_deref().unwrap_or_default(), "subject");
+    assert_eq!(subject.kind, "ServiceAccount");
+    assert_eq!(Some(&subject.name), account.metadata.name.as_ref());
+    assert_eq!(subject.namespace.as_deref(), Some(NAMESPACE));
+}
+
+#[test]
+fn the_deployment_publishes_its_own_service_and_names_its_pod_for_the_election() {
+    let objects = load();
+    let serve = serve_args(&objects);
+    let published = serve.source.publish_service.expect("--publish-service");
+    let service = only(&objects.services, "Service");
+    assert_eq!(
+        Some(published.namespace.as_str()),
+        service.metadata.namespace.as_deref()
+    );
+    assert_eq!(Some(published.name.as_str()), service.metadata.name.as_deref());
+    let env = container(&objects).env.as_deref().unwrap_or_default();
+    for (name, field) in [("POD_NAME", "metadata.name"), ("POD_NAMESPACE", "metadata.namespace")] {
+        let from = env
+            .iter()
+            .find(|var| var.name == name)
+            .and_then(|var| var.value_from.as_ref())
+            .and_then(|from| from.field_ref.as_ref())
+            .map(|field| field.field_path.as_str());
+        assert_eq!(from, Some(field), "{name} from the downward API");
+    }
 }
 
 #[test]

@@ -9,7 +9,11 @@
 //!   burst of changes; rebuilds run on a thread of their own.
 //! - [`Strip`] says what of each object is stored: `managedFields` and the
 //!   last-applied annotation never are.
-//! - [`Stores`] gives read access to the stores (for a status writer).
+//! - [`Stores`] gives read access to the stores.
+//! - [`WriteBack`] (optional) writes back what the feed decided: the
+//!   published address ([`PublishedAddress`]) in the status of every
+//!   Ingress served, Warning Events on rejected and conflicting ones, by
+//!   one replica at a time ([`Election`]).
 //!
 //! Without the feature (`default-features = false`) the crate reads
 //! manifests only, and depends on neither kube nor tokio.
@@ -17,7 +21,11 @@
 //! The RBAC it needs: `list` and `watch` on `ingresses` and
 //! `ingressclasses` (`networking.k8s.io`), `services` (core) and
 //! `endpointslices` (`discovery.k8s.io`); with a namespace, a Role in it
-//! for all but IngressClasses, which stay cluster-wide.
+//! for all but IngressClasses, which stay cluster-wide. The write-back
+//! adds `patch` on `ingresses/status`, `create` and `patch` on
+//! `events.k8s.io` events, `get`, `create`, `update` and `patch` on
+//! `coordination.k8s.io` leases in the election's namespace, and `get`
+//! on the published Service when it is outside the namespace watched.
 //!
 //! ```
 //! use std::time::Duration;
@@ -44,14 +52,24 @@
 //! # }
 //! ```
 
+mod address;
+mod election;
 mod error;
+mod events;
 mod health;
+mod outcome;
+mod pace;
 mod source;
+mod status;
 mod stores;
 mod strip;
 mod watch;
+mod writeback;
 
+pub use address::{AddressError, PublishedAddress, StatusAddress, service_addresses};
+pub use election::{Election, default_identity};
 pub use error::ClusterError;
 pub use source::ClusterSource;
 pub use stores::Stores;
 pub use strip::{LAST_APPLIED, Strip};
+pub use writeback::{STATUS_FIELD_MANAGER, WriteBack};

@@ -12,18 +12,25 @@ use kube::runtime::reflector::Store;
 use kube::runtime::watcher;
 use kube::{Client, Resource, ResourceExt as _};
 use tokio::sync::mpsc::unbounded_channel;
+use tokio::sync::watch;
 use tokio::task::JoinSet;
 use tokio::time::Instant;
 
 use super::error::ClusterError;
 use super::health::{Health, Turned};
+use super::outcome::Observed;
 use super::stores::{Stores, Writers};
 use super::watch::{Signal, What, watch};
+use super::writeback::{WriteBack, Writer};
 use crate::feed::{Coalescer, Feed, FeedStatus, Kind, Publish, Snapshot, SourceKind};
 
 /// The label every EndpointSlice of a Service carries; slices without it
 /// lead to no Service and are not watched.
 const SERVICE_NAME_LABEL: &str = "kubernetes.io/service-name";
+
+/// Only Secrets that can hold an Ingress's certificate are watched.
+#[cfg(feature = "tls")]
+const TLS_SECRET_SELECTOR: &str = "type=kubernetes.io/tls";
 
 /// A Kubernetes API server as the source of a [`Feed`]: one kube watcher
 /// and reflector store per kind (IngressClass, Ingress, Service,
@@ -67,6 +74,8 @@ pub struct ClusterSource {
     probe_interval: Duration,
     stores: Stores,
     writers: Writers,
+    write_back: Option<WriteBack>,
+    certificates: bool,
 }
 
 impl std::fmt::Debug for ClusterSource {
@@ -75,6 +84,8 @@ impl std::fmt::Debug for ClusterSource {
             .field("namespace", &self.namespace)
             .field("coalescer", &self.coalescer)
             .field("probe_interval", &self.probe_interval)
+            .field("write_back", &self.write_back)
+            .field("certificates", &self.certificates)
             .finish_non_exhaustive()
     }
 }
@@ -90,6 +101,8 @@ impl ClusterSource {
             probe_interval: Duration::from_secs(1),
             stores,
             writers,
+            write_back: None,
+            certificates: false,
         }
     }
 
@@ -123,6 +136,25 @@ impl ClusterSource {
         self
     }
 
+    /// Writes back to the cluster as `write_back` says: Ingress status,
+    /// Events, under a leader election. See [`WriteBack`].
+    pub fn with_write_back(mut self, write_back: WriteBack) -> Self {
+        self.write_back = Some(write_back);
+        self
+    }
+
+    /// Also watches Secrets of type `kubernetes.io/tls` (a field selector
+    /// on the type, in the namespace watched or all) for the feed's
+    /// certificate table, and waits for their first list before the first
+    /// tables, so that no TLS host starts on the default certificate for
+    /// want of a list. Needs `list` and `watch` on secrets. Off by default:
+    /// a program that terminates no TLS has no reason to read Secrets.
+    #[cfg(feature = "tls")]
+    pub fn with_certificates(mut self) -> Self {
+        self.certificates = true;
+        self
+    }
+
     /// The namespace watched, if only one.
     pub fn namespace(&self) -> Option<&str> {
         self.namespace.as_deref()
@@ -136,13 +168,28 @@ impl ClusterSource {
     /// Lists and watches for ever, handing the feed what changed; returns
     /// only when the rebuild thread cannot be started. Dropping the future
     /// stops the watchers; the rebuild thread ends with them.
-    pub async fn run<P: Publish + Send + 'static>(self, feed: Feed<P>) -> Result<(), ClusterError> {
+    pub async fn run<P: Publish + Send + 'static>(mut self, feed: Feed<P>) -> Result<(), ClusterError> {
         let status = feed.status().clone();
         let (snapshots, rebuilds) = mpsc::channel::<Snapshot>();
-        std::thread::Builder::new()
-            .name("feed-rebuild".to_owned())
-            .spawn(move || rebuild(feed, &rebuilds))
-            .map_err(ClusterError::thread)?;
+        // The write-back sees each rebuild's outcome on its way to the
+        // program's publisher, and stops with the watchers.
+        let mut writing = JoinSet::new();
+        match self.write_back.take() {
+            Some(config) => {
+                let (outcomes, watched) = watch::channel(None);
+                let writer = Writer {
+                    config,
+                    client: self.client.clone(),
+                    stores: self.stores.clone(),
+                    namespace: self.namespace.clone(),
+                    status: status.clone(),
+                };
+                writing.spawn(writer.run(watched));
+                let feed = feed.map_publisher(|inner| Observed { inner, outcomes });
+                start_rebuilds(feed, rebuilds)?;
+            }
+            None => start_rebuilds(feed, rebuilds)?,
+        }
 
         let (signal, mut signals) = unbounded_channel();
         let Self {
@@ -152,12 +199,16 @@ impl ClusterSource {
             probe_interval,
             stores,
             writers,
+            write_back: _,
+            certificates,
         } = self;
         let Writers {
             ingresses,
             classes,
             services,
             slices,
+            #[cfg(feature = "tls")]
+            secrets,
         } = writers;
         let api = Apis { client, namespace };
         let config = watcher::Config::default();
@@ -185,11 +236,21 @@ impl ClusterSource {
         ));
         watchers.spawn(watch(
             api.api::<k8s_openapi::api::discovery::v1::EndpointSlice>(false),
-            config.labels(SERVICE_NAME_LABEL),
+            config.clone().labels(SERVICE_NAME_LABEL),
             slices,
             Kind::EndpointSlice,
             signal.clone(),
         ));
+        #[cfg(feature = "tls")]
+        if certificates {
+            watchers.spawn(watch(
+                api.api::<k8s_openapi::api::core::v1::Secret>(false),
+                config.clone().fields(TLS_SECRET_SELECTOR),
+                secrets,
+                Kind::Secret,
+                signal.clone(),
+            ));
+        }
         drop(signal);
 
         let mut state = State {
@@ -198,6 +259,7 @@ impl ClusterSource {
             coalescer,
             health: Health::default(),
             listed: BTreeSet::new(),
+            waits_for_secrets: certificates,
             dirty: BTreeSet::new(),
             versions: Vec::new(),
             burst_start: None,
@@ -254,6 +316,18 @@ async fn sleep_until(deadline: Option<std::time::Instant>) {
     }
 }
 
+/// Starts the rebuild thread.
+fn start_rebuilds<P: Publish + Send + 'static>(
+    feed: Feed<P>,
+    rebuilds: mpsc::Receiver<Snapshot>,
+) -> Result<(), ClusterError> {
+    std::thread::Builder::new()
+        .name("feed-rebuild".to_owned())
+        .spawn(move || rebuild(feed, &rebuilds))
+        .map(drop)
+        .map_err(ClusterError::thread)
+}
+
 /// The rebuild thread: applies every snapshot waiting, then rebuilds once.
 fn rebuild<P: Publish>(mut feed: Feed<P>, snapshots: &mpsc::Receiver<Snapshot>) {
     while let Ok(snapshot) = snapshots.recv() {
@@ -273,6 +347,9 @@ struct State {
     health: Health,
     /// Kinds whose first list is complete.
     listed: BTreeSet<Kind>,
+    /// Secrets are watched: nothing is handed over before their first
+    /// list either.
+    waits_for_secrets: bool,
     /// Kinds changed since the last snapshot.
     dirty: BTreeSet<Kind>,
     /// The newest resourceVersion of each kind, not yet handed over.
@@ -357,6 +434,10 @@ impl State {
     /// The listed kinds that changed, from their stores; `None` when no
     /// listed kind changed.
     fn snapshot(&mut self) -> Option<Snapshot> {
+        if self.waits_for_secrets && !self.listed.contains(&Kind::Secret) {
+            // Changes wait in `dirty`; the Secrets' list brings them along.
+            return None;
+        }
         let started = self.burst_start.take().unwrap_or_else(std::time::Instant::now);
         let mut snapshot = Snapshot::new(SourceKind::ApiServer).with_start(started);
         let mut any = false;
@@ -370,6 +451,10 @@ impl State {
                 Kind::IngressClass => snapshot.with_classes(sorted(&self.stores.classes)),
                 Kind::Service => snapshot.with_services(sorted(&self.stores.services)),
                 Kind::EndpointSlice => snapshot.with_endpoint_slices(sorted(&self.stores.slices)),
+                #[cfg(feature = "tls")]
+                Kind::Secret => snapshot.with_secrets(sorted(&self.stores.secrets)),
+                #[cfg(not(feature = "tls"))]
+                Kind::Secret => snapshot,
             };
         }
         for (kind, version) in std::mem::take(&mut self.versions) {

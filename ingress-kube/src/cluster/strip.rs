@@ -14,8 +14,9 @@ pub const LAST_APPLIED: &str = "kubectl.kubernetes.io/last-applied-configuration
 ///
 /// Every kind loses `metadata.managedFields` and the
 /// [`LAST_APPLIED`] annotation (other annotations stay: the legacy class
-/// annotation is one). Ingresses lose their `status` (routing reads only
-/// the spec). Services keep their `status`, for a later status writer that publishes a Service's address.
+/// annotation is one). Ingresses keep their `status` (only
+/// `loadBalancer`, a few addresses): the status writer compares it with
+/// what it would write. Services keep theirs, for `--publish-service`.
 ///
 /// ```
 /// use ingress_kube::cluster::{LAST_APPLIED, Strip};
@@ -31,7 +32,9 @@ pub const LAST_APPLIED: &str = "kubectl.kubernetes.io/last-applied-configuration
 /// let annotations = ingress.metadata.annotations.unwrap_or_default();
 /// assert!(!annotations.contains_key(LAST_APPLIED));
 /// assert!(annotations.contains_key("kubernetes.io/ingress.class"));
-/// assert!(ingress.status.is_none());
+/// let addresses = ingress.status.and_then(|status| status.load_balancer).and_then(|lb| lb.ingress);
+/// let addresses = addresses.unwrap_or_default();
+/// assert_eq!(addresses.first().and_then(|address| address.ip.as_deref()), Some("192.0.2.1"));
 /// # Ok::<(), serde_json::Error>(())
 /// ```
 pub trait Strip {
@@ -52,7 +55,6 @@ fn strip_meta(meta: &mut ObjectMeta) {
 impl Strip for Ingress {
     fn strip(&mut self) {
         strip_meta(&mut self.metadata);
-        self.status = None;
     }
 }
 
@@ -71,5 +73,21 @@ impl Strip for Service {
 impl Strip for EndpointSlice {
     fn strip(&mut self) {
         strip_meta(&mut self.metadata);
+    }
+}
+
+/// A `kubernetes.io/tls` Secret keeps `tls.crt` and `tls.key` and nothing
+/// else of its data (a `ca.crt` beside them, say).
+#[cfg(feature = "tls")]
+impl Strip for k8s_openapi::api::core::v1::Secret {
+    fn strip(&mut self) {
+        strip_meta(&mut self.metadata);
+        let keep = |key: &String| key == crate::tls::TLS_CERT_KEY || key == crate::tls::TLS_PRIVATE_KEY_KEY;
+        if let Some(data) = &mut self.data {
+            data.retain(|key, _| keep(key));
+        }
+        if let Some(data) = &mut self.string_data {
+            data.retain(|key, _| keep(key));
+        }
     }
 }

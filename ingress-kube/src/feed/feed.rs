@@ -161,6 +161,60 @@ impl<P: Publish> Feed<P> {
         &self.publisher
     }
 
+    /// The same feed publishing into `wrap(publisher)`: for a source that
+    /// watches every rebuild on its way to the program's publisher.
+    #[cfg(feature = "cluster")]
+    pub(crate) fn map_publisher<Q: Publish>(self, wrap: impl FnOnce(P) -> Q) -> Feed<Q> {
+        let Self {
+            selector,
+            options,
+            publisher,
+            status,
+            record,
+            ingresses,
+            classes,
+            services,
+            slices,
+            secrets,
+            routes_dirty,
+            #[cfg(feature = "tls")]
+            certificates_dirty,
+            endpoints_dirty,
+            pending,
+            routes,
+            endpoints,
+            #[cfg(feature = "tls")]
+            certificates,
+            #[cfg(feature = "tls")]
+            default_certificate,
+            published,
+        } = self;
+        Feed {
+            selector,
+            options,
+            publisher: wrap(publisher),
+            status,
+            record,
+            ingresses,
+            classes,
+            services,
+            slices,
+            secrets,
+            routes_dirty,
+            #[cfg(feature = "tls")]
+            certificates_dirty,
+            endpoints_dirty,
+            pending,
+            routes,
+            endpoints,
+            #[cfg(feature = "tls")]
+            certificates,
+            #[cfg(feature = "tls")]
+            default_certificate,
+            published,
+        }
+    }
+
     /// The publisher, to change.
     pub fn publisher_mut(&mut self) -> &mut P {
         &mut self.publisher
@@ -288,6 +342,7 @@ impl<P: Publish> Feed<P> {
             record.events_emitted = shared.events_emitted;
             record.decode_errors = shared.decode_errors;
             record.stale_since = shared.stale_since;
+            record.leader = shared.leader;
             *shared = record.clone();
         });
 
@@ -309,6 +364,7 @@ impl<P: Publish> Feed<P> {
             status: record,
             started,
             sources: &self.routes.sources,
+            ours: &self.routes.applied,
         };
         self.publisher.publish(&update);
         self.published = true;

@@ -15,6 +15,10 @@ pub enum Kind {
     Service,
     /// `discovery.k8s.io/v1` EndpointSlice: a Service's endpoints.
     EndpointSlice,
+    /// `v1` Secret of type `kubernetes.io/tls`: certificates (T1). Not in
+    /// [`Kind::ALL`]: the feed builds tables without them (every TLS host
+    /// gets the default certificate until they come).
+    Secret,
 }
 
 impl Kind {
@@ -28,6 +32,7 @@ impl Kind {
             Self::IngressClass => "IngressClass",
             Self::Service => "Service",
             Self::EndpointSlice => "EndpointSlice",
+            Self::Secret => "Secret",
         }
     }
 

@@ -58,12 +58,20 @@ pub struct Update<'a> {
     /// When the source started reading the objects of this rebuild.
     pub started: Instant,
     pub(crate) sources: &'a HashMap<ObjectKey, Source>,
+    /// Our Ingresses (O1-O3), valid or not, by key.
+    pub(crate) ours: &'a HashMap<ObjectKey, ingress_core::Ingress>,
 }
 
 impl Update<'_> {
     /// Where the Ingress `key` was defined, when it came from a file.
     pub fn source_of(&self, key: &ObjectKey) -> Option<&Source> {
         self.sources.get(key)
+    }
+
+    /// Our Ingresses (O1-O3), valid or rejected, in no particular order:
+    /// the ones [`ignored`](Self::ignored) does not list.
+    pub fn ours(&self) -> impl Iterator<Item = &ObjectKey> {
+        self.ours.keys()
     }
 }
 

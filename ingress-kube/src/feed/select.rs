@@ -43,7 +43,7 @@ pub(crate) struct RouteSide {
     set: IngressSet,
     /// The converted version of each of our Ingresses last given to `set`:
     /// an object equal to it is not validated again.
-    applied: HashMap<ObjectKey, ingress_core::Ingress>,
+    pub(crate) applied: HashMap<ObjectKey, ingress_core::Ingress>,
     pub(crate) table: RouteTable<Backend>,
     pub(crate) ignored: Vec<IgnoredIngress>,
     pub(crate) sources: HashMap<ObjectKey, Source>,

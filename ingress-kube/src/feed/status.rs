@@ -42,6 +42,11 @@ pub struct SourceStatus {
     /// Since when the source has been failing to reach its API server
     /// (the tables may miss changes made since); `None` while it is fresh.
     pub stale_since: Option<SystemTime>,
+    /// Whether this replica writes Ingress status and Events: `Some(true)`
+    /// while it holds the leader Lease (or writes without an election),
+    /// `Some(false)` while another replica does, `None` when it writes
+    /// nothing back.
+    pub leader: Option<bool>,
 }
 
 /// A shared view of a feed's [`SourceStatus`] and readiness. Cloning gives

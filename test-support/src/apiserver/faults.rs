@@ -24,6 +24,9 @@ pub(crate) struct Faults {
     pub(crate) outage: Option<Outage>,
     /// The status every LIST is answered with (e.g. 500, 403).
     pub(crate) list_status: Option<u16>,
+    /// The kinds (e.g. `Secret`) whose LISTs alone are answered with a
+    /// status.
+    pub(crate) kind_list_status: Vec<(String, u16)>,
     /// Lists carry no `metadata.resourceVersion`.
     pub(crate) list_without_rv: bool,
     /// Clients are cut off: new requests are refused, open watch streams
@@ -42,6 +45,7 @@ impl Default for Faults {
         Self {
             outage: None,
             list_status: None,
+            kind_list_status: Vec::new(),
             list_without_rv: false,
             cut_off: false,
             watch_epoch: 0,

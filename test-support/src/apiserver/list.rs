@@ -15,7 +15,12 @@ use super::view::View;
 /// Answers a LIST of `route`'s collection.
 pub(crate) fn list(shared: &Shared, route: &Route, query: &Query, view: View) -> Response<Body> {
     let faults = shared.faults();
-    if let Some(code) = faults.list_status {
+    let kind_status = faults
+        .kind_list_status
+        .iter()
+        .find(|(kind, _)| kind == route.resource.kind)
+        .map(|(_, code)| *code);
+    if let Some(code) = faults.list_status.or(kind_status) {
         return reply::status(code, reply::reason_for(code), "list refused by the fake API server");
     }
     let selector = match Selector::parse(query.get("fieldSelector"), query.get("labelSelector")) {

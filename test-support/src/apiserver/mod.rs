@@ -258,6 +258,18 @@ impl FakeApiServer {
         self.shared.faults.send_modify(|f| f.list_status = status);
     }
 
+    /// Answers the LISTs of `kind` (e.g. `"Secret"`) alone with `status`
+    /// until called with `None`, so that one kind lists late; other kinds
+    /// and watches are not affected.
+    pub fn fail_lists_of(&self, kind: &str, status: Option<u16>) {
+        self.shared.faults.send_modify(|f| {
+            f.kind_list_status.retain(|(failing, _)| failing != kind);
+            if let Some(status) = status {
+                f.kind_list_status.push((kind.to_owned(), status));
+            }
+        });
+    }
+
     /// Leaves `metadata.resourceVersion` out of lists (on) or not (off).
     pub fn omit_list_resource_version(&self, on: bool) {
         self.shared.faults.send_modify(|f| f.list_without_rv = on);

@@ -124,6 +124,7 @@ fn source(record: &SourceStatus) -> serde_json::Value {
         "statusWrites": record.status_writes,
         "eventsEmitted": record.events_emitted,
         "decodeErrors": record.decode_errors,
+        "leader": record.leader,
         "staleSince": record
             .stale_since
             .and_then(|time| time.duration_since(UNIX_EPOCH).ok())

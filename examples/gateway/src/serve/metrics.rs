@@ -56,6 +56,50 @@ pub(crate) struct Metrics {
     pub(crate) failover: FailoverMetrics,
     /// Where the tables came from (see [`Metrics::record_source`]).
     feed: FeedMetrics,
+    /// Connections and HTTP/2 streams against the limits.
+    pub(crate) limits: LimitMetrics,
+}
+
+/// Client connections and HTTP/2 streams against the limits (see
+/// `limits` and `streams`).
+pub(crate) struct LimitMetrics {
+    pub(crate) connections_open: Gauge,
+    pub(crate) connection_limit_waits: Counter,
+    pub(crate) h2: super::streams::ResetCounters,
+}
+
+impl LimitMetrics {
+    fn register(registry: &mut Registry) -> Self {
+        let metrics = Self {
+            connections_open: Gauge::default(),
+            connection_limit_waits: Counter::default(),
+            h2: super::streams::ResetCounters {
+                cancelled: Counter::default(),
+                goaways: Counter::default(),
+            },
+        };
+        registry.register(
+            "ingress_connections_open",
+            "Client connections open on the traffic listener",
+            metrics.connections_open.clone(),
+        );
+        registry.register(
+            "ingress_connection_limit_waits",
+            "Times accepting waited for a connection to close (--max-connections reached)",
+            metrics.connection_limit_waits.clone(),
+        );
+        registry.register(
+            "ingress_h2_cancelled_streams",
+            "HTTP/2 streams their clients reset before the answer ended",
+            metrics.h2.cancelled.clone(),
+        );
+        registry.register(
+            "ingress_h2_reset_goaways",
+            "HTTP/2 connections sent GOAWAY for too many cancelled streams (--h2-max-resets)",
+            metrics.h2.goaways.clone(),
+        );
+        metrics
+    }
 }
 
 /// The feed's record, as metrics.
@@ -71,6 +115,7 @@ struct FeedMetrics {
     stale: Gauge,
     stale_since: Gauge,
     resource_versions: Family<KindLabels, Gauge>,
+    leader: Gauge,
 }
 
 impl FeedMetrics {
@@ -87,7 +132,14 @@ impl FeedMetrics {
             stale: Gauge::default(),
             stale_since: Gauge::default(),
             resource_versions: Family::default(),
+            leader: Gauge::default(),
         };
+        // The write-back (status and Events): whether this replica leads.
+        registry.register(
+            "ingress_feed_leader",
+            "1 while this replica holds the leader Lease and writes Ingress status and Events",
+            metrics.leader.clone(),
+        );
         registry.register(
             "ingress_feed_source",
             "Where the tables come from (1 for the current source)",
@@ -253,9 +305,11 @@ impl Metrics {
         );
         let feed = FeedMetrics::register(&mut registry);
         let failover = FailoverMetrics::register(&mut registry);
+        let limits = LimitMetrics::register(&mut registry);
         Self {
             feed,
             failover,
+            limits,
             registry,
             requests,
             table_builds,
@@ -318,6 +372,7 @@ impl Metrics {
         catch_up(&feed.relists, record.relists);
         catch_up(&feed.status_writes, record.status_writes);
         catch_up(&feed.events_emitted, record.events_emitted);
+        feed.leader.set(i64::from(record.leader == Some(true)));
         catch_up(&feed.decode_errors, record.decode_errors);
         let stale_since = record.stale_since.and_then(|time| time.duration_since(UNIX_EPOCH).ok());
         feed.stale.set(i64::from(record.stale_since.is_some()));

@@ -15,13 +15,16 @@ mod accept;
 mod admin;
 mod endpoints;
 mod headers;
+mod limits;
 mod metrics;
 mod proxy;
 mod redirect;
 mod reload;
 mod server;
+mod service;
 mod sniff;
 mod state;
+mod streams;
 mod tls;
 mod tunnel;
 mod welcome;
@@ -34,12 +37,12 @@ use std::time::Duration;
 
 use anyhow::Context as _;
 use ingress_kube::ClassSelector;
-use ingress_kube::cluster::ClusterSource;
+use ingress_kube::cluster::{ClusterSource, Election, PublishedAddress, WriteBack, default_identity};
 use ingress_kube::feed::{Coalescer, Feed, FileSource};
 use tls::{ListenerCertificates, Listeners};
 use tokio::net::TcpListener;
 
-use crate::cli::ServeArgs;
+use crate::cli::{ServeArgs, ServeSource};
 use crate::upstream::EXPIRY_INTERVAL;
 use state::{Gateway, Settings};
 
@@ -109,6 +112,11 @@ async fn serve(args: &ServeArgs) -> anyhow::Result<()> {
             if let Some(namespace) = &args.source.namespace {
                 source = source.with_namespace(namespace.as_str());
             }
+            source = source.with_write_back(write_back(&args.source));
+            // The TLS listener's certificates come from Secrets.
+            if certificates.is_some() {
+                source = source.with_certificates();
+            }
             // The listeners open at once; until the first tables, every
             // request is answered 503 with Retry-After (`server::screen`).
             let listener = listen(&gateway, args, certificates.as_ref()).await?;
@@ -136,9 +144,41 @@ async fn serve(args: &ServeArgs) -> anyhow::Result<()> {
             }
         })
         .context("cannot start the idle-expiry thread")?;
-    server::serve(gateway, listener, shutdown_signal()).await;
+    server::serve(gateway, listener, limits::Limits::from(args), shutdown_signal()).await;
     Ok(())
 }
+
+/// What the gateway writes back to the cluster: Events always, status
+/// when an address is published; by the holder of the `--election-id`
+/// Lease only.
+fn write_back(source: &ServeSource) -> WriteBack {
+    let env = |name: &str| std::env::var(name).ok().filter(|value| !value.is_empty());
+    let namespace = env("POD_NAMESPACE")
+        .or_else(|| source.namespace.clone())
+        .unwrap_or_else(|| "default".to_owned());
+    let identity = default_identity();
+    let lease = source.election_id.as_deref().unwrap_or(ELECTION_ID);
+    tracing::info!(lease, %namespace, %identity, "leader election for status and Events");
+    let election = Election::new(lease, namespace, identity);
+    let write_back = WriteBack::new().with_events(EVENT_REPORTER).with_election(election);
+    if let Some(service) = &source.publish_service {
+        write_back.with_addresses(PublishedAddress::Service {
+            namespace: service.namespace.clone(),
+            name: service.name.clone(),
+        })
+    } else if !source.publish_status_address.is_empty() {
+        write_back.with_addresses(PublishedAddress::Fixed(source.publish_status_address.clone()))
+    } else {
+        tracing::info!("no --publish-status-address or --publish-service: Ingress status is not written");
+        write_back
+    }
+}
+
+/// The Lease of the leader election, without `--election-id`.
+const ELECTION_ID: &str = "ingress-gateway-leader";
+
+/// The controller name on the Events the gateway emits.
+const EVENT_REPORTER: &str = "ingress-gateway";
 
 /// Opens the traffic listeners (plain, and TLS with `certificates`), and
 /// the admin listener if asked for, which it serves at once.
@@ -147,11 +187,10 @@ async fn listen(
     args: &ServeArgs,
     certificates: Option<&Arc<ListenerCertificates>>,
 ) -> anyhow::Result<Listeners> {
-    let listener = TcpListener::bind(args.listen)
-        .await
-        .with_context(|| format!("cannot listen on {}", args.listen))?;
+    let listener =
+        limits::bind(args.listen, args.listen_backlog).with_context(|| format!("cannot listen on {}", args.listen))?;
     announce("listening on", &listener)?;
-    let listeners = tls::listen(listener, &args.tls, certificates).await?;
+    let listeners = tls::listen(listener, &args.tls, args.listen_backlog, certificates)?;
     if let Some(admin) = args.admin_listen {
         let admin = TcpListener::bind(admin)
             .await

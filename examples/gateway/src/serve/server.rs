@@ -8,10 +8,11 @@
 //! request body whose chunked framing breaks while it streams upstream is
 //! the client's fault, answered 400 ([`body_refused`]). hyper's server
 //! answers before the gateway sees a request for the rest: 400 for
-//! `Transfer-Encoding` without a final `chunked` (or in HTTP/1.0), 414 for
-//! a target over 65534 bytes.
+//! `Transfer-Encoding` without a final `chunked` (or in HTTP/1.0), 431 for
+//! a head over the request-head limit (see [`super::limits`]), 414 for a
+//! target over 65534 bytes; a first request line over the head limit gets
+//! 414 from the gateway, before hyper reads it ([`sniff`]).
 
-use std::convert::Infallible;
 use std::fmt;
 use std::future::Future;
 use std::pin::{Pin, pin};
@@ -20,109 +21,125 @@ use std::time::Duration;
 
 use http::header::{self, HeaderMap, HeaderValue};
 use http::{Method, Response, StatusCode, Version};
-use http_body_util::Either;
-use hyper::body::{Body as _, Incoming};
 use hyper::server::conn::{http1, http2};
 use hyper_util::rt::{TokioExecutor, TokioIo};
 use ingress_tower::IngressRoutingLayer;
 use tokio::sync::watch;
-use tower::{Layer as _, ServiceExt as _};
+use tower::Layer as _;
 
 use super::headers::is_single_chunked;
+use super::limits::{self, ConnectionSlots, Limits, MIN_REQUEST_HEAD, Taken};
 use super::proxy::{Proxy, ProxyBody, text};
-use super::sniff::{self, Opened};
+use super::service::service;
+use super::sniff::{self, Opened, Protocol};
 use super::state::Gateway;
+use super::streams::{self, ResetWindow, Streams};
 use super::tls::Listeners;
 
 /// Serves the routed traffic until `shutdown` completes, then stops
 /// accepting and waits (boundedly) for the requests in flight.
-pub(crate) async fn serve(gateway: Arc<Gateway>, mut listeners: Listeners, shutdown: impl Future<Output = ()>) {
+pub(crate) async fn serve(
+    gateway: Arc<Gateway>,
+    mut listeners: Listeners,
+    limits: Limits,
+    shutdown: impl Future<Output = ()>,
+) {
     let layer = IngressRoutingLayer::new(gateway.routes.clone());
     let allow_trace = gateway.settings.allow_trace;
     let mut servers = Servers {
         http1: http1::Builder::new(),
         http2: http2::Builder::new(TokioExecutor::new()),
     };
+    // The read buffer grows with what a client sends, up to the head limit
+    // (431 from hyper beyond it), rather than to hyper's 400 KB default.
     servers
         .http1
         .timer(gateway.timer.clone())
-        .header_read_timeout(gateway.settings.header_read_timeout);
+        .header_read_timeout(gateway.settings.header_read_timeout)
+        .max_buf_size(limits.request_head.max(MIN_REQUEST_HEAD));
     // HTTP/2 connections live long; pings find the peers that vanished.
     servers
         .http2
         .timer(gateway.timer.clone())
         .keep_alive_interval(H2_PING_INTERVAL)
-        .keep_alive_timeout(H2_PING_TIMEOUT);
+        .keep_alive_timeout(H2_PING_TIMEOUT)
+        .max_concurrent_streams(streams::MAX_STREAMS)
+        .max_header_list_size(u32::try_from(limits.request_head).unwrap_or(u32::MAX));
     let servers = Arc::new(servers);
+    let slots = ConnectionSlots::new(limits.connections, gateway.metrics.limits.connections_open.clone());
     // Every connection holds a receiver: shutdown signals through it, then
     // waits for all of them to be dropped.
     let (stop, stopping) = watch::channel(());
     let mut shutdown = pin!(shutdown);
     loop {
+        let slot = tokio::select! {
+            taken = slots.take() => match taken {
+                Taken::Free(slot) => slot,
+                Taken::Waited(slot) => {
+                    gateway.metrics.limits.connection_limit_waits.inc();
+                    tracing::debug!(limit = limits.connections, "accepting again after waiting at the connection limit");
+                    slot
+                }
+            },
+            () = &mut shutdown => break,
+        };
         let accepted = tokio::select! {
             accepted = listeners.next() => accepted,
             () = &mut shutdown => break,
         };
         let stack = layer.layer(Proxy::new(Arc::clone(&gateway), accepted.peer).over_tls(accepted.is_tls()));
+        // Plain connections: TLS hosts are sent to HTTPS (`super::redirect`).
         let redirect = accepted.redirect();
-        let timer = gateway.timer.clone();
-        let within = gateway.settings.header_read_timeout;
-        let counted = Arc::clone(&gateway);
-        let service = hyper::service::service_fn(move |request: http::Request<Incoming>| {
-            let stack = stack.clone();
-            let gateway = Arc::clone(&counted);
-            let refused = screen(
-                gateway.feed.is_ready(),
-                request.method(),
-                request.version(),
-                request.headers(),
-                request.body().size_hint().exact().is_some(),
-                allow_trace,
-            );
-            // Plain connections: TLS hosts are sent to HTTPS (`super::redirect`).
-            let refused = refused
-                .map(Refusal::answer)
-                .or_else(|| redirect.as_ref()?.answer(&request));
-            async move {
-                if let Some(response) = refused {
-                    gateway.metrics.count_request(None, response.status().as_u16());
-                    return Ok(response.map(Either::Right));
-                }
-                let response = stack.oneshot(request).await?;
-                // The proxy counts the answers it gives; these are the layer's.
-                if !response.body().is_from_inner() {
-                    gateway.metrics.count_request(None, response.status().as_u16());
-                }
-                Ok::<_, Infallible>(response.map(Either::Left))
-            }
-        });
+        let gateway = Arc::clone(&gateway);
         let servers = Arc::clone(&servers);
         let mut stopping = stopping.clone();
+        let limits = limits.clone();
         tokio::spawn(async move {
+            let _slot = slot;
             // The TLS handshake, on TLS connections.
             let stream = tokio::select! {
-                opened = accepted.open(&timer, within) => opened,
+                opened = accepted.open(&gateway.timer, gateway.settings.header_read_timeout) => opened,
                 _ = stopping.changed() => return,
             };
             let Some(stream) = stream else { return };
             let first = tokio::select! {
-                first = sniff::first_bytes(stream, &timer, within) => first,
+                first = sniff::first_bytes(stream, &gateway.timer, gateway.settings.header_read_timeout, limits.request_head) => first,
                 _ = stopping.changed() => return,
             };
-            match first {
-                Some(Opened { io, http2: true }) => {
+            let Some(Opened { io, protocol }) = first else {
+                // Nothing in time, or closed.
+                return;
+            };
+            match protocol {
+                Protocol::Http2 => {
+                    let streams = Streams::new(
+                        ResetWindow::new(limits.h2_resets, limits.h2_reset_window),
+                        gateway.metrics.limits.h2.clone(),
+                    );
+                    let service = service(stack, gateway, allow_trace, Some(Arc::clone(&streams)), redirect);
                     let connection = servers.http2.serve_connection(TokioIo::new(io), service);
-                    drive(connection, stopping, http2::Connection::graceful_shutdown).await;
+                    let goaway = async move { streams.goaway().await };
+                    drive(connection, stopping, goaway, http2::Connection::graceful_shutdown).await;
                 }
-                Some(Opened { io, http2: false }) => {
+                Protocol::Http1 => {
+                    let service = service(stack, gateway, allow_trace, None, redirect);
                     let connection = servers
                         .http1
                         .serve_connection(TokioIo::new(io), service)
                         .with_upgrades();
-                    drive(connection, stopping, http1::UpgradeableConnection::graceful_shutdown).await;
+                    let never = std::future::pending();
+                    drive(
+                        connection,
+                        stopping,
+                        never,
+                        http1::UpgradeableConnection::graceful_shutdown,
+                    )
+                    .await;
                 }
-                // Nothing in time, or closed.
-                None => {}
+                Protocol::Http1LineTooLong => {
+                    gateway.metrics.count_request(None, StatusCode::URI_TOO_LONG.as_u16());
+                    limits::refuse_long_line(io, limits.request_head).await;
+                }
             }
         });
     }
@@ -142,10 +159,14 @@ struct Servers {
     http2: http2::Builder<TokioExecutor>,
 }
 
-/// Runs a connection to its end; once shutdown is signalled, it finishes the
-/// requests in flight and takes no more.
-async fn drive<C, E>(connection: C, mut stopping: watch::Receiver<()>, stop: fn(Pin<&mut C>))
-where
+/// Runs a connection to its end; once shutdown is signalled, or `goaway`
+/// completes, it finishes the requests in flight and takes no more.
+async fn drive<C, E>(
+    connection: C,
+    mut stopping: watch::Receiver<()>,
+    goaway: impl Future<Output = ()>,
+    stop: fn(Pin<&mut C>),
+) where
     C: Future<Output = Result<(), E>>,
     E: fmt::Display,
 {
@@ -157,6 +178,10 @@ where
             stop(connection.as_mut());
             connection.await
         }
+        () = goaway => {
+            stop(connection.as_mut());
+            connection.await
+        }
     };
     if let Err(error) = ended {
         tracing::debug!(%error, "connection ended");
@@ -165,7 +190,7 @@ where
 
 /// A request the gateway answers itself, before routing.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Refusal {
+pub(super) enum Refusal {
     /// No routing table yet (from a cluster, the listener opens before the
     /// first tables): 503 with `Retry-After`, whatever the host.
     NotReady,
@@ -178,7 +203,7 @@ enum Refusal {
 }
 
 impl Refusal {
-    fn answer(self) -> Response<ProxyBody> {
+    pub(super) fn answer(self) -> Response<ProxyBody> {
         match self {
             Self::NotReady => {
                 let mut response = text(
@@ -224,7 +249,7 @@ const ALLOWED: &str = "GET, HEAD, POST, PUT, DELETE, OPTIONS, PATCH";
 /// the body's length is known (a body of unknown length over HTTP/1.1 is
 /// the only one that can come with `Transfer-Encoding`; hyper's server
 /// refuses the field in HTTP/1.0, and HTTP/2 has none).
-fn screen(
+pub(super) fn screen(
     ready: bool,
     method: &Method,
     version: Version,

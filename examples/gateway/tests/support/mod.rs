@@ -24,6 +24,7 @@ pub mod client;
 pub mod gateway;
 pub mod manifests;
 pub mod raw_upstream;
+pub mod slow_upstream;
 pub mod tls;
 
 use std::future::Future;
@@ -39,6 +40,7 @@ pub use ingress_test_support::{
 };
 pub use manifests::{CONTROLLER, our_default_class, service_of, services};
 pub use raw_upstream::{RawUpstream, Received};
+pub use slow_upstream::SlowUpstream;
 
 /// The longest any single network step (connect, send, read an answer) may
 /// take before the test fails.

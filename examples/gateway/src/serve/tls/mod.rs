@@ -84,20 +84,20 @@ pub(crate) fn with_default_certificate<P: Publish>(feed: Feed<P>, args: &TlsArgs
 }
 
 /// The traffic listeners: `plain`, and with `certificates` (from
-/// [`certificates`]) the TLS listener, bound and announced here, and the
+/// [`certificates`]) the TLS listener, bound (with `backlog`, as the plain
+/// one) and announced here, and the
 /// plain listener's redirect unless `--https-redirect=false`.
-pub(crate) async fn listen(
+pub(crate) fn listen(
     plain: TcpListener,
     args: &TlsArgs,
+    backlog: u32,
     certificates: Option<&Arc<ListenerCertificates>>,
 ) -> anyhow::Result<Listeners> {
     let listeners = Listeners::plain(plain);
     let (Some(address), Some(certificates)) = (args.listen_tls, certificates) else {
         return Ok(listeners);
     };
-    let listener = TcpListener::bind(address)
-        .await
-        .with_context(|| format!("cannot listen on {address}"))?;
+    let listener = super::limits::bind(address, backlog).with_context(|| format!("cannot listen on {address}"))?;
     super::announce("tls on", &listener)?;
     let port = listener.local_addr()?.port();
     let config = server_config(certificates.resolver()).context("cannot set up TLS")?;
