@@ -26,6 +26,7 @@ pub mod manifests;
 pub mod raw_upstream;
 pub mod slow_upstream;
 pub mod tls;
+pub mod tls_manifests;
 
 use std::future::Future;
 use std::time::{Duration, Instant};
