@@ -31,7 +31,8 @@ USER 65532:65532
 # of closed connections (say, a burst of slow clients) goes back to the
 # system at once, at no measured cost (docs/performance.md).
 ENV MIMALLOC_PURGE_DELAY=0
-# 8080: routed traffic; 9901: /healthz, /readyz, /metrics, /routes.
-EXPOSE 8080 9901
+# 8080: routed traffic; 8443: the same over TLS; 9901: /healthz, /readyz,
+# /metrics, /routes.
+EXPOSE 8080 8443 9901
 ENTRYPOINT ["/usr/local/bin/ingress-gateway"]
-CMD ["serve", "--kube", "--listen", "0.0.0.0:8080", "--admin-listen", "0.0.0.0:9901"]
+CMD ["serve", "--kube", "--listen", "0.0.0.0:8080", "--listen-tls", "0.0.0.0:8443", "--admin-listen", "0.0.0.0:9901"]

@@ -267,12 +267,13 @@ fn expected(grants: &[(&str, &str, &[&str])]) -> BTreeSet<(String, String, Strin
 }
 
 #[test]
-fn rbac_reads_the_four_watched_resources_and_writes_only_ingress_status_and_events() {
+fn rbac_reads_the_watched_resources_and_writes_only_ingress_status_and_events() {
     let objects = load();
     let role = only(&objects.cluster_roles, "ClusterRole");
     let read = ["get", "list", "watch"].as_slice();
-    // Exactly these: read-only verbs on the watched kinds (no secrets), and
-    // of writes only the status subresource (patch) and Events.
+    // Exactly these: read-only verbs on the watched kinds (Secrets for the
+    // certificates of --listen-tls), and of writes only the status
+    // subresource (patch) and Events.
     let granted = grants(role.rules.as_deref().unwrap_or_default());
     assert_eq!(
         granted,
@@ -281,6 +282,7 @@ fn rbac_reads_the_four_watched_resources_and_writes_only_ingress_status_and_even
             ("networking.k8s.io", "ingressclasses", read),
             ("", "services", read),
             ("discovery.k8s.io", "endpointslices", read),
+            ("", "secrets", read),
             ("networking.k8s.io", "ingresses/status", &["patch"]),
             ("events.k8s.io", "events", &["create", "patch"]),
         ])
@@ -397,7 +399,7 @@ fn container_runs_non_root_read_only_without_capabilities() {
 fn container_ports_are_unprivileged() {
     let objects = load();
     let ports = container(&objects).ports.clone().unwrap_or_default();
-    assert_eq!(ports.len(), 2, "traffic and admin");
+    assert_eq!(ports.len(), 3, "traffic, TLS traffic and admin");
     for port in ports {
         assert!(
             port.container_port > 1024,
@@ -458,7 +460,8 @@ fn container_args_parse_as_serve_kube_on_the_declared_ports() {
     assert_eq!(serve.source.controller, ingress_kube::DEFAULT_CONTROLLER);
 
     let admin = serve.admin_listen.expect("--admin-listen, for the probes");
-    for (address, name) in [(serve.listen, "http"), (admin, "admin")] {
+    let tls = serve.tls.listen_tls.expect("--listen-tls");
+    for (address, name) in [(serve.listen, "http"), (tls, "https"), (admin, "admin")] {
         assert!(
             address.ip().is_unspecified(),
             "{address} is reachable from outside the pod"
@@ -473,13 +476,18 @@ fn service_is_a_load_balancer_onto_the_traffic_port() {
     let service = only(&objects.services, "Service");
     let spec = service.spec.as_ref().expect("Service.spec");
     assert_eq!(spec.type_.as_deref(), Some("LoadBalancer"));
-    let port = only(spec.ports.as_deref().unwrap_or_default(), "Service port");
-    assert_eq!(port.port, 80);
-    let target = port.target_port.as_ref().expect("targetPort");
-    assert_eq!(
-        container_port(&objects, target),
-        i32::from(serve_args(&objects).listen.port())
-    );
+    let serve = serve_args(&objects);
+    let ports = spec.ports.as_deref().unwrap_or_default();
+    let tls = serve.tls.listen_tls.expect("--listen-tls");
+    let wanted = [(80, serve.listen.port()), (443, tls.port())];
+    assert_eq!(ports.len(), wanted.len(), "{ports:?}");
+    for (port, (public, listening)) in ports.iter().zip(wanted) {
+        assert_eq!(port.port, public);
+        let target = port.target_port.as_ref().expect("targetPort");
+        assert_eq!(container_port(&objects, target), i32::from(listening));
+    }
+    // The redirect names the Service's HTTPS port, not the container's.
+    assert_eq!(serve.tls.https_redirect_port, Some(443));
 
     let labels = deployment(&objects)
         .spec
@@ -536,7 +544,7 @@ fn dockerfile_exposes_the_container_ports_and_runs_as_the_pod_user() {
                 .map(|port| port.parse::<i32>().expect("a port number"))
         })
         .collect();
-    let declared: BTreeSet<i32> = ["http", "admin"]
+    let declared: BTreeSet<i32> = ["http", "https", "admin"]
         .iter()
         .map(|name| named_port(&objects, name))
         .collect();
