@@ -225,6 +225,90 @@ fn only_changed_ingresses_are_validated_again() {
     assert_eq!(answer(table, "c.example", "/"), "default/d:80");
 }
 
+/// Three Ingresses shared as a reflector's store holds them: the same
+/// allocation at every snapshot until an object changes.
+fn shared_three() -> Vec<Arc<Ingress>> {
+    ["a", "b", "c"]
+        .map(|name| Arc::new(ingress(name, &format!("{name}.example"), name)))
+        .into()
+}
+
+#[test]
+fn shared_unchanged_objects_are_skipped_and_changes_around_them_land() {
+    let mut feed = Feed::new(ClassSelector::default(), Recorder::default());
+    let [a, b, c] = <[Arc<Ingress>; 3]>::try_from(shared_three()).expect("three");
+    feed.apply(
+        snapshot()
+            .with_ingresses([Arc::clone(&a), Arc::clone(&b), Arc::clone(&c)])
+            .with_classes([ours()])
+            .with_services(Vec::<Service>::new())
+            .with_endpoint_slices(Vec::<EndpointSlice>::new()),
+    );
+    assert_eq!(feed.rebuild().expect("a rebuild").validated, 3);
+
+    // In one snapshot: `a` untouched (same allocation), `b` edited (a new
+    // allocation under the same name), `c` deleted, `d` created.
+    let b2 = Arc::new(ingress("b", "b.example", "b2"));
+    let d = Arc::new(ingress("d", "d.example", "d"));
+    feed.apply(snapshot().with_ingresses([Arc::clone(&a), b2, d]));
+    let rebuilt = feed.rebuild().expect("a rebuild");
+    assert_eq!(rebuilt.validated, 2, "b's new version and d");
+    let table = routes(feed.publisher().last());
+    assert_eq!(answer(table, "a.example", "/"), "default/a:80");
+    assert_eq!(answer(table, "b.example", "/"), "default/b2:80");
+    assert_eq!(answer(table, "c.example", "/"), "404");
+    assert_eq!(answer(table, "d.example", "/"), "default/d:80");
+}
+
+#[test]
+fn o3_a_new_version_naming_another_class_drops_the_ingress() {
+    let mut feed = started();
+    let mut other: Ingress = ingress("web", "web.example", "web");
+    if let Some(spec) = other.spec.as_mut() {
+        spec.ingress_class_name = Some("nginx".to_owned());
+    }
+    feed.apply(snapshot().with_ingresses([other]));
+    assert!(feed.rebuild().expect("a rebuild").routes_changed);
+    let seen = feed.publisher().last();
+    assert_eq!(answer(routes(seen), "web.example", "/"), "404");
+    assert_eq!(seen.ignored.len(), 1, "{:?}", seen.ignored);
+}
+
+#[test]
+fn o3_a_class_change_and_a_deletion_in_one_snapshot_both_land() {
+    let mut feed = Feed::new(ClassSelector::default(), Recorder::default());
+    let [a, b, c] = <[Arc<Ingress>; 3]>::try_from(shared_three()).expect("three");
+    feed.apply(
+        snapshot()
+            .with_ingresses([Arc::clone(&a), Arc::clone(&b), Arc::clone(&c)])
+            .with_classes([ours()])
+            .with_services(Vec::<Service>::new())
+            .with_endpoint_slices(Vec::<EndpointSlice>::new()),
+    );
+    feed.rebuild().expect("a rebuild");
+
+    // `c` deleted while the default class passes to another controller.
+    feed.apply(
+        snapshot()
+            .with_ingresses([Arc::clone(&a), Arc::clone(&b)])
+            .with_classes([class("k8s.io/ingress-nginx")]),
+    );
+    assert!(feed.rebuild().expect("a rebuild").routes_changed);
+    let seen = feed.publisher().last();
+    assert!(routes(seen).is_empty());
+    assert_eq!(seen.ignored.len(), 2, "a and b, not the deleted c: {:?}", seen.ignored);
+
+    // The class is ours again: exactly the two listed Ingresses come back.
+    feed.apply(snapshot().with_classes([ours()]));
+    feed.rebuild().expect("a rebuild");
+    let seen = feed.publisher().last();
+    let table = routes(seen);
+    assert_eq!(answer(table, "a.example", "/"), "default/a:80");
+    assert_eq!(answer(table, "b.example", "/"), "default/b:80");
+    assert_eq!(answer(table, "c.example", "/"), "404");
+    assert!(seen.ignored.is_empty());
+}
+
 #[test]
 fn v8_an_invalid_edit_keeps_the_last_valid_version_and_reports_it() {
     let mut feed = started();

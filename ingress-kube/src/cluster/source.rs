@@ -10,7 +10,7 @@ use k8s_openapi::api::networking::v1::IngressClass;
 use kube::api::{Api, ApiResource, DynamicObject, ListParams};
 use kube::runtime::reflector::Store;
 use kube::runtime::watcher;
-use kube::{Client, Resource, ResourceExt as _};
+use kube::{Client, Resource};
 use tokio::sync::mpsc::unbounded_channel;
 use tokio::sync::watch;
 use tokio::task::JoinSet;
@@ -360,7 +360,11 @@ struct State {
 /// A store's objects in name order, so that equal lists compare equal.
 fn sorted<K: Resource<DynamicType = ()> + Clone>(store: &Store<K>) -> Vec<Arc<K>> {
     let mut objects = store.state();
-    objects.sort_by_cached_key(|object| (object.namespace(), object.name_any()));
+    // Borrowed keys: no allocation per object at every change.
+    objects.sort_unstable_by(|a, b| {
+        let (a, b) = (a.meta(), b.meta());
+        (a.namespace.as_deref(), a.name.as_deref()).cmp(&(b.namespace.as_deref(), b.name.as_deref()))
+    });
     objects
 }
 

@@ -88,14 +88,25 @@ pub struct Rebuilt {
 }
 
 /// Replaces `slot` with `new`, if given; whether the contents changed.
+/// Objects are compared by address first: a store hands over the same
+/// allocation for an object that did not change, and comparing ten
+/// thousand Ingresses field by field at every change would cost more than
+/// the rest of the change.
 fn replace<T: PartialEq>(slot: &mut Option<Vec<Listed<T>>>, new: Option<Vec<Listed<T>>>) -> bool {
-    match new {
-        Some(new) if slot.as_ref() != Some(&new) => {
-            *slot = Some(new);
-            true
-        }
-        _ => false,
+    let Some(new) = new else {
+        return false;
+    };
+    let same = slot.as_ref().is_some_and(|old| {
+        old.len() == new.len()
+            && old
+                .iter()
+                .zip(&new)
+                .all(|((a, a_source), (b, b_source))| (Arc::ptr_eq(a, b) || a == b) && a_source == b_source)
+    });
+    if !same {
+        *slot = Some(new);
     }
+    !same
 }
 
 impl<P: Publish> Feed<P> {

@@ -4,6 +4,7 @@
 
 use std::collections::HashMap;
 use std::fmt;
+use std::sync::Arc;
 
 use ingress_core::objects::ObjectKey;
 use ingress_core::{Backend, IngressSet, RouteTable, TableOptions};
@@ -36,19 +37,46 @@ impl fmt::Display for IgnoredIngress {
     }
 }
 
+/// What the last rebuild made of one listed Ingress.
+#[derive(Debug)]
+struct Seen {
+    /// Held so that the address the entry is filed under stays this
+    /// object's for as long as the entry lives.
+    _object: Arc<Ingress>,
+    key: ObjectKey,
+    /// `None` when the Ingress is ours.
+    not_ours: Option<NotOurs>,
+}
+
 /// Our Ingresses as last applied, the set that keeps their last valid
 /// versions, and the table compiled from it.
+///
+/// A source hands over every Ingress at each change, shared ([`Arc`]) as
+/// its store holds them, and a store keeps the same allocation for an
+/// object that did not change. So an Ingress listed at the same address as
+/// last time, with the same IngressClasses, is skipped without being
+/// selected, converted or compared again: a one-object change in a large
+/// cluster does work for that object only, up to the compile.
 #[derive(Debug, Default)]
 pub(crate) struct RouteSide {
     set: IngressSet,
     /// The converted version of each of our Ingresses last given to `set`:
     /// an object equal to it is not validated again.
     pub(crate) applied: HashMap<ObjectKey, ingress_core::Ingress>,
+    /// The listed Ingresses of the last rebuild, by address.
+    seen: HashMap<usize, Seen>,
+    /// The IngressClasses the entries of `seen` were selected with.
+    seen_classes: Vec<Arc<IngressClass>>,
     pub(crate) table: RouteTable<Backend>,
     pub(crate) ignored: Vec<IgnoredIngress>,
     pub(crate) sources: HashMap<ObjectKey, Source>,
     /// Ingresses validated by the last rebuild.
     pub(crate) validated: usize,
+}
+
+/// Whether two lists hold the same shared objects, in the same order.
+fn same_objects<T>(a: &[Arc<T>], b: &[Listed<T>]) -> bool {
+    a.len() == b.len() && a.iter().zip(b).all(|(a, (b, _))| Arc::ptr_eq(a, b))
 }
 
 impl RouteSide {
@@ -58,9 +86,11 @@ impl RouteSide {
         ingress_core::tls::TlsClaims::from_ingresses(self.set.serving())
     }
 
-    /// Selects, converts and applies `ingresses` with `classes`, and
-    /// compiles a new table when anything was applied or removed. Returns
-    /// whether the table differs from the last one.
+    /// Selects, converts and applies the Ingresses that are new or changed
+    /// since the last rebuild (all of them when `classes` changed), removes
+    /// the ones that are gone or no longer ours, and compiles a new table
+    /// when anything was applied or removed. Returns whether the table
+    /// differs from the last one.
     pub(crate) fn rebuild(
         &mut self,
         selector: &ClassSelector,
@@ -68,49 +98,79 @@ impl RouteSide {
         ingresses: &[Listed<Ingress>],
         classes: &[Listed<IngressClass>],
     ) -> bool {
-        let classes: IngressClasses = classes.iter().map(|(class, _)| &**class).collect();
-        let mut ours = HashMap::with_capacity(self.applied.len());
-        self.ignored.clear();
+        let reuse = same_objects(&self.seen_classes, classes);
+        if !reuse {
+            self.seen_classes = classes.iter().map(|(class, _)| Arc::clone(class)).collect();
+        }
+        let class_index: IngressClasses = classes.iter().map(|(class, _)| &**class).collect();
+        let mut previous = std::mem::take(&mut self.seen);
+        let mut fresh: HashMap<ObjectKey, &Ingress> = HashMap::new();
         self.sources.clear();
         for (ingress, source) in ingresses {
+            let address = Arc::as_ptr(ingress) as usize;
+            if let Some(seen) = reuse.then(|| previous.remove(&address)).flatten() {
+                if let Some(source) = source {
+                    self.sources.insert(seen.key.clone(), source.clone());
+                }
+                self.seen.insert(address, seen);
+                continue;
+            }
             let metadata = &ingress.metadata;
             let key = ObjectKey::new(namespace_of(metadata), metadata.name.as_deref().unwrap_or_default());
             if let Some(source) = source {
                 self.sources.insert(key.clone(), source.clone());
             }
-            match selector.select(ingress, &classes) {
+            let not_ours = match selector.select(ingress, &class_index) {
                 Selection::Ours(_) => {
-                    ours.insert(key, ingress);
+                    fresh.insert(key.clone(), ingress);
+                    None
                 }
-                Selection::NotOurs(reason) => self.ignored.push(IgnoredIngress { key, reason }),
-            }
+                Selection::NotOurs(reason) => Some(reason),
+            };
+            let seen = Seen {
+                _object: Arc::clone(ingress),
+                key,
+                not_ours,
+            };
+            self.seen.insert(address, seen);
         }
 
+        // Listed last time and not now: gone, or replaced by a new version
+        // (which is in `fresh` if it is still ours).
         let mut touched = false;
-        let set = &mut self.set;
-        self.applied.retain(|key, _| {
-            let keep = ours.contains_key(key);
-            if !keep {
-                set.remove(key);
+        for seen in previous.into_values() {
+            if !fresh.contains_key(&seen.key) && self.applied.remove(&seen.key).is_some() {
+                self.set.remove(&seen.key);
                 touched = true;
             }
-            keep
-        });
+        }
         self.validated = 0;
-        for (key, ingress) in ours {
+        for (key, ingress) in fresh {
             let converted = convert_ingress(ingress);
             if self.applied.get(&key) == Some(&converted) {
                 continue;
             }
-            set.apply(&converted);
+            self.set.apply(&converted);
             self.validated += 1;
             touched = true;
             self.applied.insert(key, converted);
         }
+        self.ignored = self
+            .seen
+            .values()
+            .filter_map(|seen| {
+                let reason = seen.not_ours.clone()?;
+                Some(IgnoredIngress {
+                    key: seen.key.clone(),
+                    reason,
+                })
+            })
+            .collect();
+        self.ignored.sort_by(|a, b| a.key.cmp(&b.key));
         if !touched {
             return false;
         }
-        let table = set.compile(options);
+        let table = self.set.compile(options);
         let changed = table != self.table;
         self.table = table;
         changed
