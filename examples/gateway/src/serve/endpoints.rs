@@ -16,6 +16,7 @@ use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Instant;
 
 use arc_swap::{ArcSwap, Guard};
+use foldhash::fast::RandomState;
 use ingress_core::Backend;
 use ingress_core::validation::ServiceBackend;
 use ingress_kube::{EndpointTable, NoEndpoints};
@@ -173,33 +174,53 @@ impl fmt::Display for Target {
 /// Every backend's slot, and every endpoint's connections.
 #[derive(Debug, Default)]
 pub(crate) struct Upstreams {
-    slots: HashMap<ServiceBackend, Arc<Upstream>>,
+    slots: HashMap<ServiceBackend, Arc<Upstream>, RandomState>,
     /// One [`Endpoint`] per address, shared by the backends that lead there
     /// and kept across refreshes (with its idle connections) while in use.
-    endpoints: HashMap<SocketAddr, Arc<Endpoint>>,
+    endpoints: HashMap<SocketAddr, Arc<Endpoint>, RandomState>,
     /// Backends the last refresh dropped, for the metrics.
     dropped: Vec<ServiceBackend>,
+    /// Backends whose slot the last refresh created or gave new
+    /// endpoints, for the metrics.
+    changed: Vec<ServiceBackend>,
 }
 
 impl Upstreams {
     /// Gives every backend in `backends` its endpoints from `table`
     /// (creating the slots of new backends) and forgets the others; old
-    /// routes keep the slots they hold.
+    /// routes keep the slots they hold. When `table` is the one of the last
+    /// refresh (`table_changed` false: only the routes changed), the
+    /// backends that had a slot keep it as it is, and only new backends
+    /// are looked up: a route change costs no endpoint work per backend.
     /// New endpoints belong to `pool`.
     pub(crate) fn refresh<'a>(
         &mut self,
         pool: &Arc<Pool<TcpConnect>>,
         table: &EndpointTable,
+        table_changed: bool,
         backends: impl IntoIterator<Item = &'a Backend>,
     ) {
-        let mut slots = HashMap::with_capacity(self.slots.len());
-        let mut endpoints_in_use = HashMap::with_capacity(self.endpoints.len());
+        let mut slots = HashMap::with_capacity_and_hasher(self.slots.len(), RandomState::default());
+        let mut endpoints_in_use = HashMap::with_capacity_and_hasher(self.endpoints.len(), RandomState::default());
+        self.changed.clear();
         for backend in backends {
             let Backend::Service(key) = backend else { continue };
             if slots.contains_key(key) {
                 continue;
             }
             let slot = self.slots.remove(key);
+            if let (false, Some(slot)) = (table_changed, &slot) {
+                if let Ok(members) = slot.endpoints.load().as_ref() {
+                    for member in members.iter() {
+                        let address = member.endpoint.address();
+                        endpoints_in_use
+                            .entry(address)
+                            .or_insert_with(|| Arc::clone(&member.endpoint));
+                    }
+                }
+                slots.insert(key.clone(), Arc::clone(slot));
+                continue;
+            }
             // The records of endpoints that stay in this backend go on; those
             // of endpoints that left are forgotten with the old list.
             let old = slot.as_ref().map(|slot| slot.endpoints.load_full());
@@ -241,10 +262,14 @@ impl Upstreams {
                     };
                     if !unchanged {
                         slot.endpoints.store(Arc::new(endpoints));
+                        self.changed.push(key.clone());
                     }
                     slot
                 }
-                None => Arc::new(Upstream::new(key.clone(), endpoints)),
+                None => {
+                    self.changed.push(key.clone());
+                    Arc::new(Upstream::new(key.clone(), endpoints))
+                }
             };
             slots.insert(key.clone(), slot);
         }
@@ -274,7 +299,8 @@ impl Upstreams {
     }
 
     /// Sets the endpoints-per-backend and ejected-endpoints gauges (one
-    /// series per backend in use).
+    /// series per backend in use) of the backends the last refresh added,
+    /// changed or dropped; the others' series are as they were.
     pub(crate) fn record(&self, metrics: &Metrics) {
         for key in &self.dropped {
             metrics.backend_endpoints.remove(&BackendLabels {
@@ -282,7 +308,8 @@ impl Upstreams {
             });
             metrics.failover.forget(key);
         }
-        for (key, slot) in &self.slots {
+        for key in &self.changed {
+            let Some(slot) = self.slots.get(key) else { continue };
             let labels = BackendLabels {
                 backend: key.to_string(),
             };

@@ -63,6 +63,7 @@ impl Publish for Publisher {
             self.upstreams.refresh(
                 &gateway.pool,
                 update.endpoints,
+                update.endpoints_changed,
                 update.routes.targets().iter().map(|target| target.backend()),
             );
             gateway.endpoints.store(Arc::new(self.upstreams.endpoints()));

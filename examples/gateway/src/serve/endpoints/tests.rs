@@ -80,7 +80,7 @@ fn b2_an_ejection_outlives_a_refresh_and_ends_when_its_endpoint_leaves() {
     let metrics = Metrics::new();
     let mut upstreams = Upstreams::default();
     let backends = [backend()];
-    upstreams.refresh(&pool, &table(&[1, 2]), &backends);
+    upstreams.refresh(&pool, &table(&[1, 2]), true, &backends);
     let web = slot(&upstreams);
     {
         let members = web.members();
@@ -93,7 +93,7 @@ fn b2_an_ejection_outlives_a_refresh_and_ends_when_its_endpoint_leaves() {
     assert!(is_ejected(&web, 1));
 
     // Another endpoint comes: the slot and the record stay.
-    upstreams.refresh(&pool, &table(&[1, 2, 3]), &backends);
+    upstreams.refresh(&pool, &table(&[1, 2, 3]), true, &backends);
     upstreams.record(&metrics);
     assert!(Arc::ptr_eq(&web, &slot(&upstreams)));
     assert_eq!(web.members().len(), 3);
@@ -104,13 +104,13 @@ fn b2_an_ejection_outlives_a_refresh_and_ends_when_its_endpoint_leaves() {
     );
 
     // It leaves, then comes back: a record of its own, clean.
-    upstreams.refresh(&pool, &table(&[2, 3]), &backends);
+    upstreams.refresh(&pool, &table(&[2, 3]), true, &backends);
     upstreams.record(&metrics);
     assert_eq!(
         gauge(&metrics),
         "ingress_upstream_ejected_endpoints{backend=\"default/web:80\"} 0"
     );
-    upstreams.refresh(&pool, &table(&[1, 2, 3]), &backends);
+    upstreams.refresh(&pool, &table(&[1, 2, 3]), true, &backends);
     assert!(!is_ejected(&web, 1));
 }
 
@@ -121,10 +121,65 @@ fn a_backend_gone_from_the_tables_takes_its_series_along() {
     });
     let metrics = Metrics::new();
     let mut upstreams = Upstreams::default();
-    upstreams.refresh(&pool, &table(&[1]), &[backend()]);
+    upstreams.refresh(&pool, &table(&[1]), true, &[backend()]);
     upstreams.record(&metrics);
     assert!(metrics.encode().contains("ingress_upstream_ejected_endpoints{"));
-    upstreams.refresh(&pool, &table(&[1]), &[]);
+    upstreams.refresh(&pool, &table(&[1]), true, &[]);
     upstreams.record(&metrics);
     assert!(!metrics.encode().contains("ingress_upstream_ejected_endpoints{"));
+}
+
+fn other_backend() -> Backend {
+    Backend::Service(ServiceBackend {
+        namespace: "default".into(),
+        name: "api".into(),
+        port: ServicePort::Number(80),
+    })
+}
+
+fn series(metrics: &Metrics, name: &str) -> Vec<String> {
+    metrics
+        .encode()
+        .lines()
+        .filter(|line| line.starts_with(name))
+        .map(str::to_owned)
+        .collect()
+}
+
+#[test]
+fn b2_a_route_change_keeps_the_slots_it_finds_and_adds_new_ones() {
+    let pool = Pool::new(TcpConnect {
+        timeout: Duration::from_secs(1),
+    });
+    let metrics = Metrics::new();
+    let mut upstreams = Upstreams::default();
+    let endpoints = table(&[1, 2]);
+    upstreams.refresh(&pool, &endpoints, true, &[backend()]);
+    upstreams.record(&metrics);
+    let web = slot(&upstreams);
+
+    // Only the routes changed: a second backend, the same endpoint table.
+    upstreams.refresh(&pool, &endpoints, false, &[backend(), other_backend()]);
+    upstreams.record(&metrics);
+    assert!(Arc::ptr_eq(&web, &slot(&upstreams)), "web keeps its slot");
+    assert_eq!(web.members().len(), 2);
+    assert_eq!(upstreams.endpoints().len(), 2, "web's endpoints stay in use");
+    let mut lines = series(&metrics, "ingress_backend_endpoints{");
+    lines.sort();
+    assert_eq!(
+        lines,
+        [
+            "ingress_backend_endpoints{backend=\"default/api:80\"} 0",
+            "ingress_backend_endpoints{backend=\"default/web:80\"} 2",
+        ]
+    );
+
+    // web leaves the routes: its slot and its series go.
+    upstreams.refresh(&pool, &endpoints, false, &[other_backend()]);
+    upstreams.record(&metrics);
+    assert_eq!(upstreams.endpoints().len(), 0);
+    assert_eq!(
+        series(&metrics, "ingress_backend_endpoints{"),
+        ["ingress_backend_endpoints{backend=\"default/api:80\"} 0"]
+    );
 }
