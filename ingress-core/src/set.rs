@@ -20,8 +20,9 @@
 //! assert!(table.report().has_rejections());
 //! ```
 
-use std::collections::{HashMap, HashSet};
+use std::collections::{BTreeSet, HashMap, HashSet};
 use std::sync::Arc;
+use std::time::SystemTime;
 
 use foldhash::fast::RandomState;
 
@@ -49,8 +50,25 @@ pub enum Applied {
 #[derive(Debug, Clone, Default)]
 pub struct IngressSet {
     objects: HashMap<ObjectKey, Entry, RandomState>,
+    /// The served objects in M6 order. Compiling a table and collecting
+    /// TLS claims both want that order; kept here, their sorts find it done
+    /// (a check of the order is linear) instead of sorting every object at
+    /// every change.
+    order: BTreeSet<Rank>,
     /// Namespace names, shared by every object (and route) in them.
     namespaces: HashSet<Arc<str>, RandomState>,
+}
+
+/// Where a served object stands in M6 order: its
+/// `ValidIngress::precedence`, owned.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+struct Rank(bool, Option<SystemTime>, ObjectKey);
+
+impl Rank {
+    fn of(ingress: &ValidIngress) -> Self {
+        let (untimed, created, key) = ingress.precedence();
+        Self(untimed, created, key.clone())
+    }
 }
 
 impl PartialEq for IngressSet {
@@ -92,6 +110,10 @@ impl IngressSet {
         match validated {
             Ok(valid) => {
                 changed |= entry.rejection.is_some() || entry.serving.as_ref() != Some(&valid);
+                if let Some(old) = &entry.serving {
+                    self.order.remove(&Rank::of(old));
+                }
+                self.order.insert(Rank::of(&valid));
                 entry.serving = Some(valid);
                 entry.rejection = None;
                 (Applied::Accepted, changed)
@@ -122,7 +144,13 @@ impl IngressSet {
     /// Removes an object (and its last valid version). Returns whether it
     /// was there.
     pub fn remove(&mut self, key: &ObjectKey) -> bool {
-        self.objects.remove(key).is_some()
+        let Some(entry) = self.objects.remove(key) else {
+            return false;
+        };
+        if let Some(serving) = &entry.serving {
+            self.order.remove(&Rank::of(serving));
+        }
+        true
     }
 
     /// Makes the set hold exactly `ingresses` (say, after re-reading every
@@ -149,7 +177,14 @@ impl IngressSet {
             seen.insert(ingress.key());
         }
         let before = self.objects.len();
-        self.objects.retain(|key, _| seen.contains(key));
+        let order = &mut self.order;
+        self.objects.retain(|key, entry| {
+            let keep = seen.contains(key);
+            if let (false, Some(serving)) = (keep, &entry.serving) {
+                order.remove(&Rank::of(serving));
+            }
+            keep
+        });
         changed || self.objects.len() != before
     }
 
@@ -158,9 +193,12 @@ impl IngressSet {
         self.objects.get(key).and_then(|entry| entry.serving.as_ref())
     }
 
-    /// Every served object, in no particular order.
+    /// Every served object, in M6 order (oldest first, then by
+    /// `namespace/name`).
     pub fn serving(&self) -> impl Iterator<Item = &ValidIngress> {
-        self.objects.values().filter_map(|entry| entry.serving.as_ref())
+        self.order
+            .iter()
+            .filter_map(|Rank(_, _, key)| self.objects.get(key)?.serving.as_ref())
     }
 
     /// Number of objects known (served or rejected).

@@ -7,7 +7,7 @@ use std::time::{Duration, SystemTime};
 use ingress_core::canonical::{
     EncodedSlashes, HostSources, PathOptions, PathProfile, RequestHost, canonicalize_path, select_host,
 };
-use ingress_core::objects::IngressRule;
+use ingress_core::objects::{IngressRule, ObjectKey};
 use ingress_core::reference::{ReferenceMatch, ReferenceMatcher};
 use ingress_core::table::ImplementationSpecific;
 use ingress_core::{
@@ -286,5 +286,57 @@ proptest! {
             let sources = HostSources { version, target: None, pseudo: None, host: header };
             prop_assert_eq!(table.route_parts("GET", &sources, &path), table.route_request(&head), "{:?} {:?}", host, path);
         }
+    }
+}
+
+/// One change to a set.
+#[derive(Debug, Clone)]
+enum Change {
+    Apply(Box<Ingress>),
+    Remove(&'static str),
+    Sync(Vec<Ingress>),
+}
+
+fn change() -> impl Strategy<Value = Change> {
+    prop_oneof![
+        4 => ingress().prop_map(|ingress| Change::Apply(Box::new(ingress))),
+        1 => select(&["a", "b", "c", "d", "e"][..]).prop_map(Change::Remove),
+        1 => prop::collection::vec(ingress(), 0..4).prop_map(Change::Sync),
+    ]
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(500))]
+
+    /// The set keeps its served objects in M6 order through every kind of
+    /// change (compile and the TLS claims rely on it), and lists each
+    /// served object exactly once.
+    #[test]
+    fn m6_serving_is_in_precedence_order_after_any_changes(changes in prop::collection::vec(change(), 0..24)) {
+        let mut set = IngressSet::new();
+        for change in &changes {
+            match change {
+                Change::Apply(ingress) => {
+                    set.apply(ingress);
+                }
+                Change::Remove(name) => {
+                    set.remove(&ObjectKey::new("ns", name));
+                }
+                Change::Sync(ingresses) => {
+                    set.sync(ingresses.iter());
+                }
+            }
+        }
+        let listed: Vec<(bool, Option<SystemTime>, String)> = set
+            .serving()
+            .map(|ingress| (ingress.creation_timestamp().is_none(), ingress.creation_timestamp(), ingress.key().to_string()))
+            .collect();
+        let mut expected: Vec<(bool, Option<SystemTime>, String)> = ["a", "b", "c", "d", "e"]
+            .into_iter()
+            .filter_map(|name| set.get(&ObjectKey::new("ns", name)))
+            .map(|ingress| (ingress.creation_timestamp().is_none(), ingress.creation_timestamp(), ingress.key().to_string()))
+            .collect();
+        expected.sort();
+        prop_assert_eq!(listed, expected);
     }
 }

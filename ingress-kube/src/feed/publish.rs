@@ -1,7 +1,7 @@
 //! Publishing: what a rebuild hands the program, and the ready-made
 //! publisher that maps backends to the program's own values.
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 use std::fmt;
 use std::sync::Arc;
 use std::time::Instant;
@@ -59,7 +59,7 @@ pub struct Update<'a> {
     pub started: Instant,
     pub(crate) sources: &'a HashMap<ObjectKey, Source>,
     /// Our Ingresses (O1-O3), valid or not, by key.
-    pub(crate) ours: &'a HashMap<ObjectKey, ingress_core::Ingress>,
+    pub(crate) ours: &'a BTreeMap<ObjectKey, ingress_core::Ingress>,
 }
 
 impl Update<'_> {
@@ -68,7 +68,7 @@ impl Update<'_> {
         self.sources.get(key)
     }
 
-    /// Our Ingresses (O1-O3), valid or rejected, in no particular order:
+    /// Our Ingresses (O1-O3), valid or rejected, in key order:
     /// the ones [`ignored`](Self::ignored) does not list.
     pub fn ours(&self) -> impl Iterator<Item = &ObjectKey> {
         self.ours.keys()

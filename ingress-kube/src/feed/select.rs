@@ -2,7 +2,7 @@
 //! applied to an [`IngressSet`] one changed object at a time (V8), and
 //! compiled.
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 use std::fmt;
 use std::sync::Arc;
 
@@ -61,8 +61,9 @@ struct Seen {
 pub(crate) struct RouteSide {
     set: IngressSet,
     /// The converted version of each of our Ingresses last given to `set`:
-    /// an object equal to it is not validated again.
-    pub(crate) applied: HashMap<ObjectKey, ingress_core::Ingress>,
+    /// an object equal to it is not validated again. In key order, so
+    /// that a publisher collecting the keys finds them sorted.
+    pub(crate) applied: BTreeMap<ObjectKey, ingress_core::Ingress>,
     /// The listed Ingresses of the last rebuild, by address.
     seen: HashMap<usize, Seen>,
     /// The IngressClasses the entries of `seen` were selected with.
