@@ -1,5 +1,6 @@
 //! The manifest file as the source of ingress-kube's feed: routes lead to
-//! Service names, swapped live whenever the file changes.
+//! Service names, swapped live whenever the file changes; with TLS on, the
+//! certificates of the Ingresses' `spec.tls` Secrets too.
 
 use std::path::PathBuf;
 use std::time::Duration;
@@ -8,14 +9,27 @@ use anyhow::Context as _;
 use ingress_core::{Backend, SharedTable};
 use ingress_kube::ClassSelector;
 use ingress_kube::feed::{Feed, FileSource, FilesLoaded, Publish as _, ReloadError, Tables, Update};
+use ingress_kube::tls::CertificateResolver;
 
 /// Loads the manifest file, then checks it every `poll` on a thread of its
 /// own and publishes each change into the returned table. The first load
 /// must parse completely; later, a file that does not parse changes
 /// nothing (the last good table stays), and invalid objects keep their
 /// last valid version (V8).
-pub(crate) fn start(path: PathBuf, poll: Duration) -> anyhow::Result<SharedTable<String>> {
+///
+/// With `certificates`, each new certificate table is stored into that
+/// resolver too (the next handshake uses it), and what building it found
+/// is logged: Ingress, host and Secret names, never Secret data (T3).
+pub(crate) fn start(
+    path: PathBuf,
+    poll: Duration,
+    certificates: Option<CertificateResolver>,
+) -> anyhow::Result<SharedTable<String>> {
+    let tls = certificates.is_some();
     let mut tables = Tables::new(service_name);
+    if let Some(resolver) = certificates {
+        tables = tables.with_certificates(resolver);
+    }
     let routes = tables.routes().clone();
     let publisher = move |update: &Update<'_>| {
         for ignored in update.ignored {
@@ -27,6 +41,12 @@ pub(crate) fn start(path: PathBuf, poll: Duration) -> anyhow::Result<SharedTable
             }
         }
         tables.publish(update);
+        if tls && update.certificates_changed {
+            for finding in update.tls_findings {
+                tracing::warn!(%finding, "certificate problem");
+            }
+            tracing::info!(tls_hosts = update.certificates.len(), "certificates loaded");
+        }
         let version = tables.routes().version();
         if update.first {
             tracing::info!(version, routes = update.routes.len(), "routes loaded");
