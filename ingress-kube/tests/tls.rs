@@ -243,6 +243,23 @@ fn t3_private_keys_in_pkcs8_pkcs1_and_sec1_pem_are_read() {
 }
 
 #[test]
+fn t3_a_chain_entry_that_is_not_a_certificate_breaks_the_secret() {
+    let ca = Ca::new();
+    let leaf = ca.leaf(&["www.example.com"]);
+    // The leaf, then its CA: a chain as cert-manager writes it.
+    let parsed = TlsSecret::from_secret(&tls_secret("web", "tls", &leaf)).expect("a leaf and its CA");
+    assert_eq!(parsed.certified_key().cert.len(), 2);
+
+    // A CERTIFICATE block holding three bytes of nothing in its place.
+    let junk = format!(
+        "{}-----BEGIN CERTIFICATE-----\nAAAA\n-----END CERTIFICATE-----\n",
+        leaf.cert_pem
+    );
+    let broken = TlsSecret::from_secret(&secret("web", "tls", Some("kubernetes.io/tls"), &junk, &leaf.key_pem));
+    assert!(broken.unwrap_err().is_bad_pem());
+}
+
+#[test]
 fn t3_string_data_wins_over_data() {
     let ca = Ca::new();
     let (old, new) = (ca.leaf(&["old.example.com"]), ca.leaf(&["new.example.com"]));

@@ -95,6 +95,16 @@ impl TlsSecret {
         let key = PrivateKeyDer::from_pem_slice(key_pem).map_err(|_| fail(Problem::BadPem(TLS_PRIVATE_KEY_KEY)))?;
 
         let (_, parsed) = x509_parser::parse_x509_certificate(leaf).map_err(|_| fail(Problem::BadCertificate))?;
+        // The rest of the chain goes to clients as it is: a block that is
+        // not a certificate would break their path building, so it breaks
+        // the Secret here (T3) rather than every handshake.
+        if chain
+            .iter()
+            .skip(1)
+            .any(|intermediate| x509_parser::parse_x509_certificate(intermediate).is_err())
+        {
+            return Err(fail(Problem::BadCertificate));
+        }
         let validity = parsed.validity();
         let not_before = system_time(validity.not_before.timestamp());
         let not_after = system_time(validity.not_after.timestamp());
