@@ -301,3 +301,63 @@ fn t1_manifest_secret_with_string_data_serves() {
     feed.rebuild().unwrap();
     assert!(served_by(&resolver, &ca, "www.example.com", &leaf));
 }
+
+/// An Ingress without `spec.tls`, routing `/` of `host` (valid) or
+/// `no-slash` (invalid: V-rules refuse a path without a leading `/`).
+fn plain_ingress_yaml(name: &str, host: &str, valid: bool) -> String {
+    let path = if valid { "/" } else { "no-slash" };
+    format!(
+        "apiVersion: networking.k8s.io/v1\nkind: Ingress\nmetadata:\n  name: {name}\n  namespace: web\nspec:\n  rules:\n  - host: {host}\n    http:\n      paths:\n      - path: {path}\n        pathType: Prefix\n        backend:\n          service:\n            name: web\n            port:\n              number: 80\n"
+    )
+}
+
+#[test]
+fn t1_v8_claims_follow_the_served_version_and_plain_changes_leave_them() {
+    let ca = Ca::new();
+    let www = ca.leaf(&["www.example.com"]);
+    let resolver = CertificateResolver::new(self_signed_certificate(&["ingress.local"]).unwrap());
+    let mut feed = feed(&resolver);
+    let secret = secret_yaml("www-tls", &www);
+    let with_tls = ingress_yaml("web", &[("www.example.com", "www-tls")]);
+    feed.apply(snapshot(&[
+        class_yaml(),
+        with_tls,
+        plain_ingress_yaml("other", "a.example.com", true),
+        secret.clone(),
+    ]));
+    feed.rebuild().unwrap();
+    assert!(served_by(&resolver, &ca, "www.example.com", &www));
+
+    // A route change on an Ingress without TLS: the claims are as they were.
+    feed.apply(snapshot(&[
+        class_yaml(),
+        ingress_yaml("web", &[("www.example.com", "www-tls")]),
+        plain_ingress_yaml("other", "b.example.com", true),
+        secret.clone(),
+    ]));
+    let rebuilt = feed.rebuild().unwrap();
+    assert!(rebuilt.routes_changed && !rebuilt.certificates_changed);
+    assert!(served_by(&resolver, &ca, "www.example.com", &www));
+
+    // `web` loses its TLS in an invalid edit: the valid version with TLS
+    // keeps serving (V8), and so does its certificate.
+    feed.apply(snapshot(&[
+        class_yaml(),
+        plain_ingress_yaml("web", "www.example.com", false),
+        plain_ingress_yaml("other", "b.example.com", true),
+        secret.clone(),
+    ]));
+    feed.rebuild().unwrap();
+    assert!(served_by(&resolver, &ca, "www.example.com", &www));
+
+    // Then a valid version without TLS: the claim goes, the default serves.
+    feed.apply(snapshot(&[
+        class_yaml(),
+        plain_ingress_yaml("web", "www.example.com", true),
+        plain_ingress_yaml("other", "b.example.com", true),
+        secret,
+    ]));
+    let rebuilt = feed.rebuild().unwrap();
+    assert!(rebuilt.certificates_changed);
+    assert!(!served_by(&resolver, &ca, "www.example.com", &www));
+}

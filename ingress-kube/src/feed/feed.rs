@@ -261,7 +261,9 @@ impl<P: Publish> Feed<P> {
         self.endpoints_dirty |= endpoints;
         #[cfg(feature = "tls")]
         {
-            self.certificates_dirty |= routes || secrets_changed;
+            // Route changes count once the rebuild knows whether they
+            // touched an Ingress with `spec.tls`.
+            self.certificates_dirty |= secrets_changed;
         }
         self.pending = Some(match self.pending {
             Some((oldest, _)) => (oldest, taken),
@@ -306,6 +308,10 @@ impl<P: Publish> Feed<P> {
         self.routes.validated = 0;
         if self.routes_dirty || first {
             routes_changed |= self.routes.rebuild(&self.selector, &self.options, ingresses, classes);
+            #[cfg(feature = "tls")]
+            {
+                self.certificates_dirty |= self.routes.tls_touched;
+            }
         }
         if self.endpoints_dirty || first {
             let table = EndpointTable::from_listed(services, slices);

@@ -73,6 +73,15 @@ pub(crate) struct RouteSide {
     pub(crate) sources: HashMap<ObjectKey, Source>,
     /// Ingresses validated by the last rebuild.
     pub(crate) validated: usize,
+    /// Whether the last rebuild changed the served version of an Ingress
+    /// that has or had `spec.tls`: when not, the TLS claims are as they
+    /// were and need not be collected again.
+    pub(crate) tls_touched: bool,
+}
+
+/// Whether the served version of `key` in `set` has `spec.tls` entries.
+fn serves_tls(set: &IngressSet, key: &ObjectKey) -> bool {
+    set.get(key).is_some_and(|ingress| !ingress.tls().is_empty())
 }
 
 /// Whether two lists hold the same shared objects, in the same order.
@@ -139,8 +148,10 @@ impl RouteSide {
         // Listed last time and not now: gone, or replaced by a new version
         // (which is in `fresh` if it is still ours).
         let mut touched = false;
+        self.tls_touched = false;
         for seen in previous.into_values() {
             if !fresh.contains_key(&seen.key) && self.applied.remove(&seen.key).is_some() {
+                self.tls_touched |= serves_tls(&self.set, &seen.key);
                 self.set.remove(&seen.key);
                 touched = true;
             }
@@ -151,7 +162,9 @@ impl RouteSide {
             if self.applied.get(&key) == Some(&converted) {
                 continue;
             }
+            let had_tls = serves_tls(&self.set, &key);
             self.set.apply(&converted);
+            self.tls_touched |= had_tls || serves_tls(&self.set, &key);
             self.validated += 1;
             touched = true;
             self.applied.insert(key, converted);
