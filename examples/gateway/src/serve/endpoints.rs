@@ -174,15 +174,73 @@ impl fmt::Display for Target {
 /// Every backend's slot, and every endpoint's connections.
 #[derive(Debug, Default)]
 pub(crate) struct Upstreams {
-    slots: HashMap<ServiceBackend, Arc<Upstream>, RandomState>,
+    slots: HashMap<ServiceBackend, Slot, RandomState>,
     /// One [`Endpoint`] per address, shared by the backends that lead there
     /// and kept across refreshes (with its idle connections) while in use.
     endpoints: HashMap<SocketAddr, Arc<Endpoint>, RandomState>,
+    /// Counts refreshes: a slot not marked with the current one is gone.
+    generation: u64,
     /// Backends the last refresh dropped, for the metrics.
     dropped: Vec<ServiceBackend>,
     /// Backends whose slot the last refresh created or gave new
     /// endpoints, for the metrics.
     changed: Vec<ServiceBackend>,
+}
+
+/// A backend's slot, and the last refresh that listed it.
+#[derive(Debug)]
+struct Slot {
+    upstream: Arc<Upstream>,
+    generation: u64,
+}
+
+/// `key`'s endpoints in `table`: an address already in `old` keeps its
+/// member (and outlier record), a new one gets a fresh record, and each
+/// address gets the endpoint in `shared` (made in `pool` and added there
+/// when new).
+fn resolve(
+    table: &EndpointTable,
+    key: &ServiceBackend,
+    old: Option<&Resolution>,
+    shared: &mut HashMap<SocketAddr, Arc<Endpoint>, RandomState>,
+    pool: &Arc<Pool<TcpConnect>>,
+) -> Resolution {
+    let records: HashMap<SocketAddr, &Arc<Member>, RandomState> = match old {
+        Some(Ok(members)) => members
+            .iter()
+            .map(|member| (member.endpoint.address(), member))
+            .collect(),
+        _ => HashMap::default(),
+    };
+    table.resolve(key).map(|addresses| {
+        addresses
+            .iter()
+            .map(|&address| match records.get(&address) {
+                Some(&member) => Arc::clone(member),
+                None => {
+                    let endpoint = shared
+                        .entry(address)
+                        .or_insert_with(|| Arc::new(pool.endpoint(address)));
+                    Arc::new(Member {
+                        endpoint: Arc::clone(endpoint),
+                        health: Health::default(),
+                    })
+                }
+            })
+            .collect::<Arc<[_]>>()
+    })
+}
+
+/// Whether two resolutions list the same addresses, or fail alike.
+fn same_addresses(old: &Resolution, new: &Resolution) -> bool {
+    match (old, new) {
+        (Ok(old), Ok(new)) => old
+            .iter()
+            .map(|m| m.endpoint.address())
+            .eq(new.iter().map(|m| m.endpoint.address())),
+        (Err(old), Err(new)) => old == new,
+        _ => false,
+    }
 }
 
 impl Upstreams {
@@ -191,7 +249,8 @@ impl Upstreams {
     /// routes keep the slots they hold. When `table` is the one of the last
     /// refresh (`table_changed` false: only the routes changed), the
     /// backends that had a slot keep it as it is, and only new backends
-    /// are looked up: a route change costs no endpoint work per backend.
+    /// are looked up: a route change costs one lookup per backend and no
+    /// endpoint work.
     /// New endpoints belong to `pool`.
     pub(crate) fn refresh<'a>(
         &mut self,
@@ -200,81 +259,56 @@ impl Upstreams {
         table_changed: bool,
         backends: impl IntoIterator<Item = &'a Backend>,
     ) {
-        let mut slots = HashMap::with_capacity_and_hasher(self.slots.len(), RandomState::default());
-        let mut endpoints_in_use = HashMap::with_capacity_and_hasher(self.endpoints.len(), RandomState::default());
+        self.generation += 1;
+        let generation = self.generation;
         self.changed.clear();
         for backend in backends {
             let Backend::Service(key) = backend else { continue };
-            if slots.contains_key(key) {
-                continue;
+            match self.slots.get_mut(key) {
+                Some(slot) if slot.generation == generation => {}
+                Some(slot) => {
+                    slot.generation = generation;
+                    if table_changed {
+                        let old = slot.upstream.endpoints.load_full();
+                        let new = resolve(table, key, Some(&old), &mut self.endpoints, pool);
+                        if !same_addresses(&old, &new) {
+                            slot.upstream.endpoints.store(Arc::new(new));
+                            self.changed.push(key.clone());
+                        }
+                    }
+                }
+                None => {
+                    let endpoints = resolve(table, key, None, &mut self.endpoints, pool);
+                    let upstream = Arc::new(Upstream::new(key.clone(), endpoints));
+                    self.slots.insert(key.clone(), Slot { upstream, generation });
+                    self.changed.push(key.clone());
+                }
             }
-            let slot = self.slots.remove(key);
-            if let (false, Some(slot)) = (table_changed, &slot) {
-                if let Ok(members) = slot.endpoints.load().as_ref() {
+        }
+        let mut dropped = Vec::new();
+        self.slots.retain(|key, slot| {
+            let listed = slot.generation == generation;
+            if !listed {
+                dropped.push(key.clone());
+            }
+            listed
+        });
+        // Endpoints no slot uses any more go, with their idle connections;
+        // only a new table or a gone backend can leave any behind.
+        if table_changed || !dropped.is_empty() {
+            let mut in_use = HashMap::with_capacity_and_hasher(self.endpoints.len(), RandomState::default());
+            for slot in self.slots.values() {
+                if let Ok(members) = slot.upstream.endpoints.load().as_ref() {
                     for member in members.iter() {
-                        let address = member.endpoint.address();
-                        endpoints_in_use
-                            .entry(address)
+                        in_use
+                            .entry(member.endpoint.address())
                             .or_insert_with(|| Arc::clone(&member.endpoint));
                     }
                 }
-                slots.insert(key.clone(), Arc::clone(slot));
-                continue;
             }
-            // The records of endpoints that stay in this backend go on; those
-            // of endpoints that left are forgotten with the old list.
-            let old = slot.as_ref().map(|slot| slot.endpoints.load_full());
-            let records: HashMap<SocketAddr, &Arc<Member>> = match old.as_deref() {
-                Some(Ok(members)) => members
-                    .iter()
-                    .map(|member| (member.endpoint.address(), member))
-                    .collect(),
-                _ => HashMap::new(),
-            };
-            let endpoints = table.resolve(key).map(|addresses| {
-                addresses
-                    .iter()
-                    .map(|&address| {
-                        let endpoint = endpoints_in_use.entry(address).or_insert_with(|| {
-                            self.endpoints
-                                .get(&address)
-                                .map_or_else(|| Arc::new(pool.endpoint(address)), Arc::clone)
-                        });
-                        match records.get(&address) {
-                            Some(&member) => Arc::clone(member),
-                            None => Arc::new(Member {
-                                endpoint: Arc::clone(endpoint),
-                                health: Health::default(),
-                            }),
-                        }
-                    })
-                    .collect::<Arc<[_]>>()
-            });
-            let slot = match slot {
-                Some(slot) => {
-                    let unchanged = match (old.as_deref(), &endpoints) {
-                        (Some(Ok(old)), Ok(new)) => old
-                            .iter()
-                            .map(|m| m.endpoint.address())
-                            .eq(new.iter().map(|m| m.endpoint.address())),
-                        (Some(Err(old)), Err(new)) => old == new,
-                        _ => false,
-                    };
-                    if !unchanged {
-                        slot.endpoints.store(Arc::new(endpoints));
-                        self.changed.push(key.clone());
-                    }
-                    slot
-                }
-                None => {
-                    self.changed.push(key.clone());
-                    Arc::new(Upstream::new(key.clone(), endpoints))
-                }
-            };
-            slots.insert(key.clone(), slot);
+            self.endpoints = in_use;
         }
-        self.dropped = std::mem::replace(&mut self.slots, slots).into_keys().collect();
-        self.endpoints = endpoints_in_use;
+        self.dropped = dropped;
     }
 
     /// Every endpoint in use.
@@ -286,7 +320,7 @@ impl Upstreams {
     pub(crate) fn target(&self, backend: &Backend) -> Target {
         match backend {
             Backend::Service(key) => match self.slots.get(key) {
-                Some(slot) => Target::Service(Arc::clone(slot)),
+                Some(slot) => Target::Service(Arc::clone(&slot.upstream)),
                 None => Target::Service(Arc::new(Upstream::new(key.clone(), Err(NoEndpoints::UnknownService)))),
             },
             other => Target::Unserved(other.to_string().into()),
@@ -295,7 +329,7 @@ impl Upstreams {
 
     /// Ready endpoints over all backends.
     pub(crate) fn endpoint_count(&self) -> usize {
-        self.slots.values().map(|slot| slot.count()).sum()
+        self.slots.values().map(|slot| slot.upstream.count()).sum()
     }
 
     /// Sets the endpoints-per-backend and ejected-endpoints gauges (one
@@ -313,9 +347,9 @@ impl Upstreams {
             let labels = BackendLabels {
                 backend: key.to_string(),
             };
-            let count = i64::try_from(slot.count()).unwrap_or(i64::MAX);
+            let count = i64::try_from(slot.upstream.count()).unwrap_or(i64::MAX);
             metrics.backend_endpoints.get_or_create(&labels).set(count);
-            slot.count_ejected(metrics);
+            slot.upstream.count_ejected(metrics);
         }
     }
 }
