@@ -11,7 +11,9 @@
 //!
 //! With feature `apiserver`, `apiserver::FakeApiServer` is a loopback
 //! fake Kubernetes API server that kube-rs accepts, for tests of
-//! everything cluster-facing.
+//! everything cluster-facing. With feature `tls`,
+//! `tls::AcceptAnyCertificate` lets a TLS test client see whatever
+//! certificate a server presents.
 //!
 //! This crate is not published and does not depend on `ingress-core` or
 //! `ingress-kube` (whose tests use it): what is specific to one crate's
@@ -39,6 +41,8 @@ mod endpoint_slice;
 mod ingress;
 mod secret;
 mod service;
+#[cfg(feature = "tls")]
+pub mod tls;
 mod yaml;
 
 pub use backend::{BackendPort, IngressBackend, resource_backend, service_backend};
