@@ -225,26 +225,26 @@ fn only_changed_ingresses_are_validated_again() {
     assert_eq!(answer(table, "c.example", "/"), "default/d:80");
 }
 
-/// Three Ingresses shared as a reflector's store holds them: the same
-/// allocation at every snapshot until an object changes.
-fn shared_three() -> Vec<Arc<Ingress>> {
-    ["a", "b", "c"]
-        .map(|name| Arc::new(ingress(name, &format!("{name}.example"), name)))
-        .into()
-}
-
-#[test]
-fn shared_unchanged_objects_are_skipped_and_changes_around_them_land() {
+/// A feed that has published three Ingresses `a`, `b` and `c`, shared as a
+/// reflector's store holds them (the same allocation at every snapshot
+/// until an object changes), and the three.
+fn shared_three() -> (Feed<Recorder>, [Arc<Ingress>; 3]) {
+    let three = ["a", "b", "c"].map(|name| Arc::new(ingress(name, &format!("{name}.example"), name)));
     let mut feed = Feed::new(ClassSelector::default(), Recorder::default());
-    let [a, b, c] = <[Arc<Ingress>; 3]>::try_from(shared_three()).expect("three");
     feed.apply(
         snapshot()
-            .with_ingresses([Arc::clone(&a), Arc::clone(&b), Arc::clone(&c)])
+            .with_ingresses(three.clone())
             .with_classes([ours()])
             .with_services(Vec::<Service>::new())
             .with_endpoint_slices(Vec::<EndpointSlice>::new()),
     );
     assert_eq!(feed.rebuild().expect("a rebuild").validated, 3);
+    (feed, three)
+}
+
+#[test]
+fn shared_unchanged_objects_are_skipped_and_changes_around_them_land() {
+    let (mut feed, [a, _, _]) = shared_three();
 
     // In one snapshot: `a` untouched (same allocation), `b` edited (a new
     // allocation under the same name), `c` deleted, `d` created.
@@ -276,16 +276,7 @@ fn o3_a_new_version_naming_another_class_drops_the_ingress() {
 
 #[test]
 fn o3_a_class_change_and_a_deletion_in_one_snapshot_both_land() {
-    let mut feed = Feed::new(ClassSelector::default(), Recorder::default());
-    let [a, b, c] = <[Arc<Ingress>; 3]>::try_from(shared_three()).expect("three");
-    feed.apply(
-        snapshot()
-            .with_ingresses([Arc::clone(&a), Arc::clone(&b), Arc::clone(&c)])
-            .with_classes([ours()])
-            .with_services(Vec::<Service>::new())
-            .with_endpoint_slices(Vec::<EndpointSlice>::new()),
-    );
-    feed.rebuild().expect("a rebuild");
+    let (mut feed, [a, b, _]) = shared_three();
 
     // `c` deleted while the default class passes to another controller.
     feed.apply(
