@@ -1,22 +1,45 @@
 //! What the stores keep: each object without the fields routing never
 //! reads, stripped before it is stored so that the stores stay small.
 
-use k8s_openapi::api::core::v1::Service;
-use k8s_openapi::api::discovery::v1::EndpointSlice;
+use std::collections::BTreeMap;
+
+use k8s_openapi::api::core::v1::{Service, ServicePort, ServiceSpec, ServiceStatus};
+use k8s_openapi::api::discovery::v1::{Endpoint, EndpointConditions, EndpointPort, EndpointSlice};
 use k8s_openapi::api::networking::v1::{Ingress, IngressClass};
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
+
+use crate::endpoints::{EndpointList as _, SERVICE_NAME_LABEL};
 
 /// The annotation `kubectl apply` keeps a full copy of the object in.
 pub const LAST_APPLIED: &str = "kubectl.kubernetes.io/last-applied-configuration";
 
 /// An object kind the cluster source watches, and what of it is dropped
-/// before it is stored.
+/// before it is stored: what neither routing, nor the status writer, nor
+/// Events read.
 ///
-/// Every kind loses `metadata.managedFields` and the
-/// [`LAST_APPLIED`] annotation (other annotations stay: the legacy class
-/// annotation is one). Ingresses keep their `status` (only
-/// `loadBalancer`, a few addresses): the status writer compares it with
-/// what it would write. Services keep theirs, for `--publish-service`.
+/// Every kind keeps, of its metadata, the name, namespace, uid,
+/// resourceVersion, generation and creation and deletion timestamps (the
+/// store's key, the status writer's and Events' reference, M6's order),
+/// and only the labels and annotations read:
+///
+/// - **Ingress**: every annotation but the [`LAST_APPLIED`] copy (the
+///   legacy class annotation is one; the others are where controllers
+///   read their options), no label; the whole `spec`, and the `status` (a
+///   few addresses: the status writer compares it with what it would
+///   write).
+/// - **IngressClass**: the same metadata; the whole `spec`.
+/// - **Service**: no label or annotation; of `spec`, `type`,
+///   `externalName`, `clusterIP`, `externalIPs` and each port's `name`,
+///   `port` and `protocol` (B1 and `--publish-service`); of `status`, the
+///   load balancer's addresses.
+/// - **EndpointSlice**: the
+///   [`SERVICE_NAME_LABEL`](crate::SERVICE_NAME_LABEL), no annotation;
+///   `addressType`, each port's `name` and `port`, each endpoint's
+///   `addresses` and `conditions.ready` (B1).
+///
+/// So `managedFields` and the [`LAST_APPLIED`] copy are never stored, and
+/// a change to a field dropped here leaves the stored object equal to the
+/// last one. The lists kept are shrunk to their length.
 ///
 /// ```
 /// use ingress_kube::cluster::{LAST_APPLIED, Strip};
@@ -24,11 +47,13 @@ pub const LAST_APPLIED: &str = "kubectl.kubernetes.io/last-applied-configuration
 ///
 /// let mut ingress: Ingress = serde_json::from_value(serde_json::json!({
 ///     "metadata": { "name": "web", "managedFields": [{ "manager": "kubectl" }],
+///         "labels": { "app": "web" },
 ///         "annotations": { LAST_APPLIED: "{}", "kubernetes.io/ingress.class": "gateway" } },
 ///     "status": { "loadBalancer": { "ingress": [{ "ip": "192.0.2.1" }] } }
 /// }))?;
 /// ingress.strip();
 /// assert!(ingress.metadata.managed_fields.is_none());
+/// assert!(ingress.metadata.labels.is_none());
 /// let annotations = ingress.metadata.annotations.unwrap_or_default();
 /// assert!(!annotations.contains_key(LAST_APPLIED));
 /// assert!(annotations.contains_key("kubernetes.io/ingress.class"));
@@ -42,6 +67,48 @@ pub trait Strip {
     fn strip(&mut self);
 }
 
+/// What of a map of labels or annotations is kept.
+#[derive(Clone, Copy)]
+enum Keep<'a> {
+    /// Only these keys.
+    Only(&'a [&'a str]),
+    /// All keys but the [`LAST_APPLIED`] copy.
+    AllButLastApplied,
+}
+
+impl Keep<'_> {
+    fn apply(self, map: Option<BTreeMap<String, String>>) -> Option<BTreeMap<String, String>> {
+        let mut map = map?;
+        match self {
+            Self::Only(keys) => map.retain(|key, _| keys.contains(&key.as_str())),
+            Self::AllButLastApplied => {
+                map.remove(LAST_APPLIED);
+            }
+        }
+        (!map.is_empty()).then_some(map)
+    }
+}
+
+/// The metadata every kind keeps, with what `labels` and `annotations` say
+/// of the maps.
+fn keep_meta(meta: &mut ObjectMeta, labels: &[&str], annotations: Keep<'_>) {
+    let meta_taken = std::mem::take(meta);
+    *meta = ObjectMeta {
+        name: meta_taken.name,
+        namespace: meta_taken.namespace,
+        uid: meta_taken.uid,
+        resource_version: meta_taken.resource_version,
+        generation: meta_taken.generation,
+        creation_timestamp: meta_taken.creation_timestamp,
+        deletion_timestamp: meta_taken.deletion_timestamp,
+        labels: Keep::Only(labels).apply(meta_taken.labels),
+        annotations: annotations.apply(meta_taken.annotations),
+        ..ObjectMeta::default()
+    };
+}
+
+/// `managedFields` and the last-applied copy out, all else kept.
+#[cfg(feature = "tls")]
 fn strip_meta(meta: &mut ObjectMeta) {
     meta.managed_fields = None;
     if let Some(annotations) = &mut meta.annotations {
@@ -52,27 +119,101 @@ fn strip_meta(meta: &mut ObjectMeta) {
     }
 }
 
+/// Gives back a vector's spare capacity (a decoded list of one has room
+/// for four).
+fn fit<T>(list: &mut Option<Vec<T>>) {
+    if let Some(list) = list {
+        list.shrink_to_fit();
+    }
+}
+
 impl Strip for Ingress {
     fn strip(&mut self) {
-        strip_meta(&mut self.metadata);
+        keep_meta(&mut self.metadata, &[], Keep::AllButLastApplied);
+        if let Some(spec) = &mut self.spec {
+            fit(&mut spec.rules);
+            for rule in spec.rules.iter_mut().flatten() {
+                if let Some(http) = &mut rule.http {
+                    http.paths.shrink_to_fit();
+                }
+            }
+            fit(&mut spec.tls);
+            for tls in spec.tls.iter_mut().flatten() {
+                fit(&mut tls.hosts);
+            }
+        }
     }
 }
 
 impl Strip for IngressClass {
     fn strip(&mut self) {
-        strip_meta(&mut self.metadata);
+        keep_meta(&mut self.metadata, &[], Keep::AllButLastApplied);
     }
 }
 
 impl Strip for Service {
     fn strip(&mut self) {
-        strip_meta(&mut self.metadata);
+        keep_meta(&mut self.metadata, &[], Keep::Only(&[]));
+        self.spec = self.spec.take().map(|spec| {
+            let ports = spec.ports.map(|ports| {
+                ports
+                    .into_iter()
+                    .map(|port| ServicePort {
+                        name: port.name,
+                        port: port.port,
+                        protocol: port.protocol,
+                        ..ServicePort::default()
+                    })
+                    .collect()
+            });
+            let mut ports = ports;
+            fit(&mut ports);
+            ServiceSpec {
+                type_: spec.type_,
+                external_name: spec.external_name,
+                cluster_ip: spec.cluster_ip,
+                external_ips: spec.external_ips,
+                ports,
+                ..ServiceSpec::default()
+            }
+        });
+        self.status = self.status.take().map(|status| ServiceStatus {
+            load_balancer: status.load_balancer,
+            ..ServiceStatus::default()
+        });
     }
 }
 
 impl Strip for EndpointSlice {
     fn strip(&mut self) {
-        strip_meta(&mut self.metadata);
+        keep_meta(&mut self.metadata, &[SERVICE_NAME_LABEL], Keep::Only(&[]));
+        self.ports = self.ports.take().map(|ports| {
+            ports
+                .into_iter()
+                .map(|port| EndpointPort {
+                    name: port.name,
+                    port: port.port,
+                    ..EndpointPort::default()
+                })
+                .collect()
+        });
+        fit(&mut self.ports);
+        if let Some(endpoints) = self.endpoints.endpoint_list_mut() {
+            let kept = std::mem::take(endpoints).into_iter().map(|mut endpoint| {
+                endpoint.addresses.shrink_to_fit();
+                Endpoint {
+                    addresses: endpoint.addresses,
+                    conditions: endpoint.conditions.map(|conditions| EndpointConditions {
+                        ready: conditions.ready,
+                        ..EndpointConditions::default()
+                    }),
+                    ..Endpoint::default()
+                }
+            });
+            // Collected in place, in the old allocation: shrunk after.
+            *endpoints = kept.collect();
+            endpoints.shrink_to_fit();
+        }
     }
 }
 
@@ -89,5 +230,191 @@ impl Strip for k8s_openapi::api::core::v1::Secret {
         if let Some(data) = &mut self.string_data {
             data.retain(|key, _| keep(key));
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::endpoints::EndpointTable;
+    use crate::{
+        ClassSelector, INGRESS_CLASS_ANNOTATION, IS_DEFAULT_CLASS_ANNOTATION, IngressClasses, NotOurs, Selection,
+    };
+    use serde_json::json;
+
+    /// Metadata as `kubectl apply` and the API server leave it.
+    fn applied_meta(name: &str) -> serde_json::Value {
+        json!({
+            "name": name, "namespace": "shop", "uid": "u-1", "resourceVersion": "42", "generation": 3,
+            "creationTimestamp": "2026-11-02T09:14:27Z", "generateName": "x-",
+            "labels": { "app": name, SERVICE_NAME_LABEL: "api" },
+            "annotations": { LAST_APPLIED: "{}", INGRESS_CLASS_ANNOTATION: "gateway",
+                IS_DEFAULT_CLASS_ANNOTATION: "true", "owner": "team" },
+            "ownerReferences": [{ "apiVersion": "v1", "kind": "Service", "name": "api", "uid": "u-0" }],
+            "finalizers": ["example.com/keep"],
+            "managedFields": [{ "manager": "kubectl" }],
+        })
+    }
+
+    fn assert_identity_kept(meta: &ObjectMeta) {
+        assert_eq!(meta.name.as_deref(), Some("api"));
+        assert_eq!(meta.namespace.as_deref(), Some("shop"));
+        assert_eq!(meta.uid.as_deref(), Some("u-1"));
+        assert_eq!(meta.resource_version.as_deref(), Some("42"));
+        assert_eq!(meta.generation, Some(3));
+        assert!(meta.creation_timestamp.is_some());
+        assert!(meta.managed_fields.is_none());
+        assert!(meta.owner_references.is_none());
+        assert!(meta.finalizers.is_none());
+        assert!(meta.generate_name.is_none());
+    }
+
+    fn keys(map: Option<&BTreeMap<String, String>>) -> Vec<&str> {
+        map.into_iter().flatten().map(|(key, _)| key.as_str()).collect()
+    }
+
+    #[test]
+    fn an_ingress_keeps_its_spec_status_and_annotations_but_no_label() {
+        let spec = json!({ "rules": [{ "host": "a.example", "http": { "paths": [{ "path": "/", "pathType": "Prefix",
+            "backend": { "service": { "name": "api", "port": { "number": 80 } } } }] } }],
+            "tls": [{ "hosts": ["a.example"], "secretName": "a-tls" }] });
+        let mut ingress: Ingress = serde_json::from_value(json!({ "metadata": applied_meta("api"), "spec": spec,
+            "status": { "loadBalancer": { "ingress": [{ "ip": "192.0.2.1" }] } } }))
+        .unwrap();
+        let before = ingress.clone();
+        ingress.strip();
+        assert_identity_kept(&ingress.metadata);
+        assert!(ingress.metadata.labels.is_none());
+        let annotations = [IS_DEFAULT_CLASS_ANNOTATION, INGRESS_CLASS_ANNOTATION, "owner"];
+        assert_eq!(keys(ingress.metadata.annotations.as_ref()), annotations);
+        assert_eq!(ingress.spec, before.spec);
+        assert_eq!(ingress.status, before.status);
+        // Class selection still reads the class from the annotation.
+        let classes: IngressClasses = std::iter::empty().collect();
+        let selection = ClassSelector::default().select(&ingress, &classes);
+        assert!(
+            matches!(&selection, Selection::NotOurs(NotOurs::UnknownClass { class, .. }) if class == "gateway"),
+            "{selection:?}"
+        );
+    }
+
+    #[test]
+    fn an_ingress_class_keeps_its_spec_and_annotations_but_no_label() {
+        let mut class: IngressClass = serde_json::from_value(json!({ "metadata": applied_meta("api"),
+            "spec": { "controller": "example.com/gateway" } }))
+        .unwrap();
+        class.strip();
+        assert_identity_kept(&class.metadata);
+        assert!(class.metadata.labels.is_none());
+        let annotations = [IS_DEFAULT_CLASS_ANNOTATION, INGRESS_CLASS_ANNOTATION, "owner"];
+        assert_eq!(keys(class.metadata.annotations.as_ref()), annotations);
+        let controller = class.spec.and_then(|spec| spec.controller);
+        assert_eq!(controller.as_deref(), Some("example.com/gateway"));
+    }
+
+    #[test]
+    fn a_service_keeps_ports_type_and_addresses_only() {
+        let mut service: Service = serde_json::from_value(json!({ "metadata": applied_meta("api"),
+            "spec": { "type": "LoadBalancer", "clusterIP": "10.96.0.10", "clusterIPs": ["10.96.0.10"],
+                "externalIPs": ["198.51.100.2"], "selector": { "app": "api" }, "sessionAffinity": "None",
+                "ipFamilies": ["IPv4"], "ports": [{ "name": "http", "port": 80, "protocol": "TCP",
+                    "targetPort": 8080, "nodePort": 30080, "appProtocol": "http" }] },
+            "status": { "loadBalancer": { "ingress": [{ "ip": "203.0.113.9" }] },
+                "conditions": [{ "type": "Ready", "status": "True", "lastTransitionTime": "2026-11-02T09:14:27Z",
+                    "reason": "Up", "message": "" }] } }))
+        .unwrap();
+        let addresses = crate::cluster::service_addresses(&service);
+        service.strip();
+        assert_identity_kept(&service.metadata);
+        assert!(service.metadata.labels.is_none());
+        assert!(service.metadata.annotations.is_none());
+        let spec = service.spec.clone().unwrap_or_default();
+        assert_eq!(spec.type_.as_deref(), Some("LoadBalancer"));
+        assert_eq!(spec.cluster_ip.as_deref(), Some("10.96.0.10"));
+        assert_eq!(spec.external_ips, Some(vec!["198.51.100.2".to_owned()]));
+        assert!(spec.selector.is_none() && spec.cluster_ips.is_none() && spec.ip_families.is_none());
+        assert!(spec.session_affinity.is_none());
+        let expected = ServicePort {
+            name: Some("http".to_owned()),
+            port: 80,
+            protocol: Some("TCP".to_owned()),
+            ..ServicePort::default()
+        };
+        assert_eq!(spec.ports, Some(vec![expected]));
+        let status = service.status.clone().unwrap_or_default();
+        assert!(status.conditions.is_none());
+        // `--publish-service` reads the same addresses.
+        assert_eq!(crate::cluster::service_addresses(&service), addresses);
+    }
+
+    #[test]
+    fn an_external_name_service_keeps_its_name() {
+        let mut service: Service = serde_json::from_value(json!({ "metadata": applied_meta("api"),
+            "spec": { "type": "ExternalName", "externalName": "edge.example.com" } }))
+        .unwrap();
+        service.strip();
+        let spec = service.spec.unwrap_or_default();
+        assert_eq!(spec.type_.as_deref(), Some("ExternalName"));
+        assert_eq!(spec.external_name.as_deref(), Some("edge.example.com"));
+    }
+
+    #[test]
+    fn an_endpoint_slice_keeps_what_b1_reads() {
+        let mut slice: EndpointSlice = serde_json::from_value(json!({ "metadata": applied_meta("api"),
+            "addressType": "IPv4",
+            "ports": [{ "name": "http", "port": 8080, "protocol": "TCP", "appProtocol": "http" }],
+            "endpoints": [
+                { "addresses": ["10.244.1.17"], "conditions": { "ready": true, "serving": true, "terminating": false },
+                  "nodeName": "node-1", "zone": "zone-a", "hostname": "api-0",
+                  "targetRef": { "kind": "Pod", "name": "api-0", "namespace": "shop", "uid": "p-1" } },
+                { "addresses": ["10.244.2.9"], "conditions": { "ready": false, "serving": true } },
+                { "addresses": ["10.244.3.4"] }
+            ] }))
+        .unwrap();
+        let service: Service = serde_json::from_value(json!({ "metadata": { "name": "api", "namespace": "shop" },
+            "spec": { "ports": [{ "name": "http", "port": 80 }] } }))
+        .unwrap();
+        let table_before = EndpointTable::from_objects([&service], [&slice]);
+        slice.strip();
+        assert_identity_kept(&slice.metadata);
+        assert_eq!(keys(slice.metadata.labels.as_ref()), [SERVICE_NAME_LABEL]);
+        assert!(slice.metadata.annotations.is_none());
+        assert_eq!(slice.address_type, "IPv4");
+        let port = EndpointPort {
+            name: Some("http".to_owned()),
+            port: Some(8080),
+            ..EndpointPort::default()
+        };
+        assert_eq!(slice.ports, Some(vec![port]));
+        let endpoints = slice.endpoints.endpoint_list();
+        let ready: Vec<Option<bool>> = endpoints
+            .iter()
+            .map(|endpoint| endpoint.conditions.as_ref().and_then(|conditions| conditions.ready))
+            .collect();
+        assert_eq!(ready, [Some(true), Some(false), None]);
+        let first = &endpoints[0];
+        assert_eq!(first.addresses, ["10.244.1.17"]);
+        assert!(first.node_name.is_none() && first.zone.is_none() && first.hostname.is_none());
+        assert!(first.target_ref.is_none());
+        assert!(
+            first
+                .conditions
+                .as_ref()
+                .is_some_and(|c| c.serving.is_none() && c.terminating.is_none())
+        );
+        // The table built from the stripped slice is the same.
+        assert_eq!(EndpointTable::from_objects([&service], [&slice]), table_before);
+    }
+
+    #[test]
+    fn stripped_lists_hold_no_spare_room() {
+        // Decoded from text, a list of one has room for four.
+        let text = r#"{ "metadata": { "name": "api" }, "addressType": "IPv4",
+            "ports": [{ "name": "http", "port": 8080 }], "endpoints": [{ "addresses": ["10.244.1.17"] }] }"#;
+        let mut slice: EndpointSlice = serde_json::from_str(text).unwrap();
+        slice.strip();
+        let endpoints = slice.endpoints.endpoint_list_mut().map_or(0, |list| list.capacity());
+        assert_eq!(endpoints, 1);
+        assert_eq!(slice.ports.as_ref().map(Vec::capacity), Some(1));
     }
 }

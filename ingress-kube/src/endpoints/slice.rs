@@ -98,19 +98,29 @@ fn is_ready(endpoint: &Endpoint) -> bool {
 
 /// `EndpointSlice.endpoints` is a list in the Kubernetes 1.33 to 1.35
 /// types of k8s-openapi and an optional list from 1.36 on; the library
-/// enables no version, so it reads both.
-trait EndpointList {
+/// enables no version, so it reads (and strips) both.
+pub(crate) trait EndpointList {
     fn endpoint_list(&self) -> &[Endpoint];
+    /// The list to change in place; `None` when the field is unset.
+    fn endpoint_list_mut(&mut self) -> Option<&mut Vec<Endpoint>>;
 }
 
 impl EndpointList for Vec<Endpoint> {
     fn endpoint_list(&self) -> &[Endpoint] {
         self
     }
+
+    fn endpoint_list_mut(&mut self) -> Option<&mut Vec<Endpoint>> {
+        Some(self)
+    }
 }
 
 impl EndpointList for Option<Vec<Endpoint>> {
     fn endpoint_list(&self) -> &[Endpoint] {
         self.as_deref().unwrap_or_default()
+    }
+
+    fn endpoint_list_mut(&mut self) -> Option<&mut Vec<Endpoint>> {
+        self.as_mut()
     }
 }
