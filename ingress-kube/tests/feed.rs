@@ -260,6 +260,48 @@ fn shared_unchanged_objects_are_skipped_and_changes_around_them_land() {
     assert_eq!(answer(table, "d.example", "/"), "default/d:80");
 }
 
+/// `ingress(name, host, service)` as an API server stores it: with a uid
+/// and a resourceVersion.
+fn stored(name: &str, host: &str, service: &str, version: &str) -> Ingress {
+    let mut ingress = ingress(name, host, service);
+    ingress.metadata.uid = Some(format!("uid-{name}"));
+    ingress.metadata.resource_version = Some(version.to_owned());
+    ingress
+}
+
+#[test]
+fn a_relist_of_the_same_versions_validates_nothing_and_a_new_version_lands() {
+    let mut feed = Feed::new(ClassSelector::default(), Recorder::default());
+    feed.apply(
+        snapshot()
+            .with_ingresses([stored("a", "a.example", "a", "7"), stored("b", "b.example", "b", "8")])
+            .with_classes([ours()])
+            .with_services(Vec::<Service>::new())
+            .with_endpoint_slices(Vec::<EndpointSlice>::new()),
+    );
+    assert_eq!(feed.rebuild().expect("a rebuild").validated, 2);
+
+    // A relist (after 410 Gone, say): every object decoded anew, the same
+    // versions.
+    feed.apply(snapshot().with_ingresses([stored("a", "a.example", "a", "7"), stored("b", "b.example", "b", "8")]));
+    let rebuilt = feed.rebuild().expect("a rebuild");
+    assert_eq!(rebuilt.validated, 0);
+    assert!(!rebuilt.routes_changed);
+
+    // The version is what is compared, not the object: an API server never
+    // stores two contents under one resourceVersion, so none is converted.
+    feed.apply(snapshot().with_ingresses([stored("a", "a.example", "a", "7"), stored("b", "b.example", "x", "8")]));
+    assert_eq!(feed.rebuild().expect("a rebuild").validated, 0);
+
+    // `b` at a new version.
+    feed.apply(snapshot().with_ingresses([stored("a", "a.example", "a", "7"), stored("b", "b.example", "b2", "9")]));
+    let rebuilt = feed.rebuild().expect("a rebuild");
+    assert_eq!(rebuilt.validated, 1);
+    let table = routes(feed.publisher().last());
+    assert_eq!(answer(table, "a.example", "/"), "default/a:80");
+    assert_eq!(answer(table, "b.example", "/"), "default/b2:80");
+}
+
 #[test]
 fn o3_a_new_version_naming_another_class_drops_the_ingress() {
     let mut feed = started();

@@ -59,7 +59,7 @@ pub struct Update<'a> {
     pub started: Instant,
     pub(crate) sources: &'a HashMap<ObjectKey, Source>,
     /// Our Ingresses (O1-O3), valid or not, by key.
-    pub(crate) ours: &'a BTreeMap<ObjectKey, ingress_core::Ingress>,
+    pub(crate) ours: &'a BTreeMap<ObjectKey, super::select::Version>,
 }
 
 impl Update<'_> {

@@ -60,10 +60,10 @@ struct Seen {
 #[derive(Debug, Default)]
 pub(crate) struct RouteSide {
     set: IngressSet,
-    /// The converted version of each of our Ingresses last given to `set`:
-    /// an object equal to it is not validated again. In key order, so
-    /// that a publisher collecting the keys finds them sorted.
-    pub(crate) applied: BTreeMap<ObjectKey, ingress_core::Ingress>,
+    /// The version of each of our Ingresses last given to `set`: an object
+    /// of the same version is not converted or validated again. In key
+    /// order, so that a publisher collecting the keys finds them sorted.
+    pub(crate) applied: BTreeMap<ObjectKey, Version>,
     /// The listed Ingresses of the last rebuild, by address.
     seen: HashMap<usize, Seen>,
     /// The IngressClasses the entries of `seen` were selected with.
@@ -77,6 +77,31 @@ pub(crate) struct RouteSide {
     /// that has or had `spec.tls`: when not, the TLS claims are as they
     /// were and need not be collected again.
     pub(crate) tls_touched: bool,
+}
+
+/// Which version of an Ingress was last given to the set.
+#[derive(Debug, PartialEq, Eq)]
+pub(crate) enum Version {
+    /// An object from an API server: its `uid` and `resourceVersion`,
+    /// which change with every change of the object. Cheaper to keep and
+    /// compare than the object (a relist hands over every object anew).
+    Stored { uid: String, resource_version: String },
+    /// An object without them (from a file): the converted object itself.
+    Converted(Box<ingress_core::Ingress>),
+}
+
+impl Version {
+    /// The API server's version of `ingress`, when it has one.
+    fn stored(ingress: &Ingress) -> Option<Self> {
+        let metadata = &ingress.metadata;
+        match (&metadata.uid, &metadata.resource_version) {
+            (Some(uid), Some(version)) if !uid.is_empty() && !version.is_empty() => Some(Self::Stored {
+                uid: uid.clone(),
+                resource_version: version.clone(),
+            }),
+            _ => None,
+        }
+    }
 }
 
 /// Whether the served version of `key` in `set` has `spec.tls` entries.
@@ -158,8 +183,15 @@ impl RouteSide {
         }
         self.validated = 0;
         for (key, ingress) in fresh {
+            let stored = Version::stored(ingress);
+            if stored.is_some() && self.applied.get(&key) == stored.as_ref() {
+                continue;
+            }
             let converted = convert_ingress(ingress);
-            if self.applied.get(&key) == Some(&converted) {
+            if stored.is_none()
+                && let Some(Version::Converted(applied)) = self.applied.get(&key)
+                && **applied == converted
+            {
                 continue;
             }
             let had_tls = serves_tls(&self.set, &key);
@@ -167,7 +199,8 @@ impl RouteSide {
             self.tls_touched |= had_tls || serves_tls(&self.set, &key);
             self.validated += 1;
             touched = true;
-            self.applied.insert(key, converted);
+            let version = stored.unwrap_or_else(|| Version::Converted(Box::new(converted)));
+            self.applied.insert(key, version);
         }
         self.ignored = self
             .seen
