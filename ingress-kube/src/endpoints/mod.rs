@@ -70,6 +70,7 @@ use k8s_openapi::api::discovery::v1::EndpointSlice;
 
 pub use finding::{EndpointFinding, EndpointProblem};
 pub use reason::NoEndpoints;
+#[cfg(feature = "cluster")]
 pub(crate) use slice::EndpointList;
 
 use crate::feed::Listed;

@@ -101,7 +101,9 @@ fn is_ready(endpoint: &Endpoint) -> bool {
 /// enables no version, so it reads (and strips) both.
 pub(crate) trait EndpointList {
     fn endpoint_list(&self) -> &[Endpoint];
-    /// The list to change in place; `None` when the field is unset.
+    /// The list to change in place (the cluster source strips it); `None`
+    /// when the field is unset.
+    #[cfg(feature = "cluster")]
     fn endpoint_list_mut(&mut self) -> Option<&mut Vec<Endpoint>>;
 }
 
@@ -110,6 +112,7 @@ impl EndpointList for Vec<Endpoint> {
         self
     }
 
+    #[cfg(feature = "cluster")]
     fn endpoint_list_mut(&mut self) -> Option<&mut Vec<Endpoint>> {
         Some(self)
     }
@@ -120,6 +123,7 @@ impl EndpointList for Option<Vec<Endpoint>> {
         self.as_deref().unwrap_or_default()
     }
 
+    #[cfg(feature = "cluster")]
     fn endpoint_list_mut(&mut self) -> Option<&mut Vec<Endpoint>> {
         self.as_mut()
     }
