@@ -162,7 +162,10 @@ async fn managed_fields_and_the_last_applied_annotation_are_not_stored() {
         object["metadata"]["annotations"][LAST_APPLIED] = json!("{\"big\": \"copy\"}");
     }
     if let Some(ingress) = objects.get_mut(1) {
-        ingress["metadata"]["annotations"]["kept"] = json!("yes");
+        // Another controller's option (dropped) and the legacy class
+        // annotation (O1: kept).
+        ingress["metadata"]["annotations"]["nginx.ingress.kubernetes.io/proxy-body-size"] = json!("8m");
+        ingress["metadata"]["annotations"]["kubernetes.io/ingress.class"] = json!("gateway");
     }
     let harness = Harness::start(objects).await;
     harness.until("the first tables", |seen| seen.first).await;
@@ -175,7 +178,11 @@ async fn managed_fields_and_the_last_applied_annotation_are_not_stored() {
     assert!(ingress.metadata.managed_fields.is_none());
     let annotations = ingress.metadata.annotations.clone().unwrap_or_default();
     assert!(!annotations.contains_key(LAST_APPLIED));
-    assert_eq!(annotations.get("kept").map(String::as_str), Some("yes"));
+    assert!(!annotations.contains_key("nginx.ingress.kubernetes.io/proxy-body-size"));
+    assert_eq!(
+        annotations.get("kubernetes.io/ingress.class").map(String::as_str),
+        Some("gateway")
+    );
     let stored = [
         harness
             .stores

@@ -8,6 +8,7 @@ use k8s_openapi::api::discovery::v1::{Endpoint, EndpointConditions, EndpointPort
 use k8s_openapi::api::networking::v1::{Ingress, IngressClass};
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
 
+use crate::class::{INGRESS_CLASS_ANNOTATION, IS_DEFAULT_CLASS_ANNOTATION};
 use crate::endpoints::{EndpointList as _, SERVICE_NAME_LABEL};
 
 /// The annotation `kubectl apply` keeps a full copy of the object in.
@@ -22,12 +23,14 @@ pub const LAST_APPLIED: &str = "kubectl.kubernetes.io/last-applied-configuration
 /// store's key, the status writer's and Events' reference, M6's order),
 /// and only the labels and annotations read:
 ///
-/// - **Ingress**: every annotation but the [`LAST_APPLIED`] copy (the
-///   legacy class annotation is one; the others are where controllers
-///   read their options), no label; the whole `spec`, and the `status` (a
+/// - **Ingress**: only the legacy class annotation
+///   ([`INGRESS_CLASS_ANNOTATION`], O1), no label (this controller takes
+///   no options from annotations: other controllers' annotations, often
+///   many per Ingress, are dropped); the whole `spec`, and the `status` (a
 ///   few addresses: the status writer compares it with what it would
 ///   write).
-/// - **IngressClass**: the same metadata; the whole `spec`.
+/// - **IngressClass**: only the default-class annotation
+///   ([`IS_DEFAULT_CLASS_ANNOTATION`], O2), no label; the whole `spec`.
 /// - **Service**: no label or annotation; of `spec`, `type`,
 ///   `externalName`, `clusterIP`, `externalIPs` and each port's `name`,
 ///   `port` and `protocol` (B1 and `--publish-service`); of `status`, the
@@ -67,31 +70,16 @@ pub trait Strip {
     fn strip(&mut self);
 }
 
-/// What of a map of labels or annotations is kept.
-#[derive(Clone, Copy)]
-enum Keep<'a> {
-    /// Only these keys.
-    Only(&'a [&'a str]),
-    /// All keys but the [`LAST_APPLIED`] copy.
-    AllButLastApplied,
+/// The entries of a map of labels or annotations under `keys`, if any.
+fn keep_only(map: Option<BTreeMap<String, String>>, keys: &[&str]) -> Option<BTreeMap<String, String>> {
+    let mut map = map?;
+    map.retain(|key, _| keys.contains(&key.as_str()));
+    (!map.is_empty()).then_some(map)
 }
 
-impl Keep<'_> {
-    fn apply(self, map: Option<BTreeMap<String, String>>) -> Option<BTreeMap<String, String>> {
-        let mut map = map?;
-        match self {
-            Self::Only(keys) => map.retain(|key, _| keys.contains(&key.as_str())),
-            Self::AllButLastApplied => {
-                map.remove(LAST_APPLIED);
-            }
-        }
-        (!map.is_empty()).then_some(map)
-    }
-}
-
-/// The metadata every kind keeps, with what `labels` and `annotations` say
-/// of the maps.
-fn keep_meta(meta: &mut ObjectMeta, labels: &[&str], annotations: Keep<'_>) {
+/// The metadata every kind keeps, with only the `labels` and
+/// `annotations` named.
+fn keep_meta(meta: &mut ObjectMeta, labels: &[&str], annotations: &[&str]) {
     let meta_taken = std::mem::take(meta);
     *meta = ObjectMeta {
         name: meta_taken.name,
@@ -101,8 +89,8 @@ fn keep_meta(meta: &mut ObjectMeta, labels: &[&str], annotations: Keep<'_>) {
         generation: meta_taken.generation,
         creation_timestamp: meta_taken.creation_timestamp,
         deletion_timestamp: meta_taken.deletion_timestamp,
-        labels: Keep::Only(labels).apply(meta_taken.labels),
-        annotations: annotations.apply(meta_taken.annotations),
+        labels: keep_only(meta_taken.labels, labels),
+        annotations: keep_only(meta_taken.annotations, annotations),
         ..ObjectMeta::default()
     };
 }
@@ -129,7 +117,7 @@ fn fit<T>(list: &mut Option<Vec<T>>) {
 
 impl Strip for Ingress {
     fn strip(&mut self) {
-        keep_meta(&mut self.metadata, &[], Keep::AllButLastApplied);
+        keep_meta(&mut self.metadata, &[], &[INGRESS_CLASS_ANNOTATION]);
         if let Some(spec) = &mut self.spec {
             fit(&mut spec.rules);
             for rule in spec.rules.iter_mut().flatten() {
@@ -147,13 +135,13 @@ impl Strip for Ingress {
 
 impl Strip for IngressClass {
     fn strip(&mut self) {
-        keep_meta(&mut self.metadata, &[], Keep::AllButLastApplied);
+        keep_meta(&mut self.metadata, &[], &[IS_DEFAULT_CLASS_ANNOTATION]);
     }
 }
 
 impl Strip for Service {
     fn strip(&mut self) {
-        keep_meta(&mut self.metadata, &[], Keep::Only(&[]));
+        keep_meta(&mut self.metadata, &[], &[]);
         self.spec = self.spec.take().map(|spec| {
             let ports = spec.ports.map(|ports| {
                 ports
@@ -186,7 +174,7 @@ impl Strip for Service {
 
 impl Strip for EndpointSlice {
     fn strip(&mut self) {
-        keep_meta(&mut self.metadata, &[SERVICE_NAME_LABEL], Keep::Only(&[]));
+        keep_meta(&mut self.metadata, &[SERVICE_NAME_LABEL], &[]);
         self.ports = self.ports.take().map(|ports| {
             ports
                 .into_iter()
@@ -274,7 +262,7 @@ mod tests {
     }
 
     #[test]
-    fn an_ingress_keeps_its_spec_status_and_annotations_but_no_label() {
+    fn an_ingress_keeps_its_spec_status_and_class_annotation_only() {
         let spec = json!({ "rules": [{ "host": "a.example", "http": { "paths": [{ "path": "/", "pathType": "Prefix",
             "backend": { "service": { "name": "api", "port": { "number": 80 } } } }] } }],
             "tls": [{ "hosts": ["a.example"], "secretName": "a-tls" }] });
@@ -285,8 +273,7 @@ mod tests {
         ingress.strip();
         assert_identity_kept(&ingress.metadata);
         assert!(ingress.metadata.labels.is_none());
-        let annotations = [IS_DEFAULT_CLASS_ANNOTATION, INGRESS_CLASS_ANNOTATION, "owner"];
-        assert_eq!(keys(ingress.metadata.annotations.as_ref()), annotations);
+        assert_eq!(keys(ingress.metadata.annotations.as_ref()), [INGRESS_CLASS_ANNOTATION]);
         assert_eq!(ingress.spec, before.spec);
         assert_eq!(ingress.status, before.status);
         // Class selection still reads the class from the annotation.
@@ -299,15 +286,17 @@ mod tests {
     }
 
     #[test]
-    fn an_ingress_class_keeps_its_spec_and_annotations_but_no_label() {
+    fn an_ingress_class_keeps_its_spec_and_default_annotation_only() {
         let mut class: IngressClass = serde_json::from_value(json!({ "metadata": applied_meta("api"),
             "spec": { "controller": "example.com/gateway" } }))
         .unwrap();
         class.strip();
         assert_identity_kept(&class.metadata);
         assert!(class.metadata.labels.is_none());
-        let annotations = [IS_DEFAULT_CLASS_ANNOTATION, INGRESS_CLASS_ANNOTATION, "owner"];
-        assert_eq!(keys(class.metadata.annotations.as_ref()), annotations);
+        assert_eq!(keys(class.metadata.annotations.as_ref()), [IS_DEFAULT_CLASS_ANNOTATION]);
+        // O2 still reads the default class from it.
+        let classes: IngressClasses = [&class].into_iter().collect();
+        assert_eq!(classes.default_class(), Some("api"));
         let controller = class.spec.and_then(|spec| spec.controller);
         assert_eq!(controller.as_deref(), Some("example.com/gateway"));
     }
