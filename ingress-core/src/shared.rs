@@ -157,6 +157,26 @@ impl<B> SharedTable<B> {
         self.inner.current.store(Arc::new(Versioned { version, table }));
         Published::New { version }
     }
+
+    /// Makes `table` current as a new version without comparing it with
+    /// the current one: for a writer that already knows it differs (a feed
+    /// that compared the tables it compiled them from, say), where
+    /// [`SharedTable::publish`] would compare every route again. Returns
+    /// the new version.
+    ///
+    /// ```
+    /// use ingress_core::{RouteTable, SharedTable};
+    ///
+    /// let shared: SharedTable<u8> = SharedTable::new(RouteTable::default());
+    /// assert_eq!(shared.replace(RouteTable::default()), 2);
+    /// assert_eq!(shared.version(), 2);
+    /// ```
+    pub fn replace(&self, table: RouteTable<B>) -> u64 {
+        let _writer = self.inner.writer.lock().unwrap_or_else(PoisonError::into_inner);
+        let version = self.inner.current.load().version + 1;
+        self.inner.current.store(Arc::new(Versioned { version, table }));
+        version
+    }
 }
 
 impl<B> Clone for SharedTable<B> {

@@ -4,7 +4,6 @@
 
 use std::sync::Arc;
 
-use ingress_core::shared::Published;
 use ingress_kube::feed::{FilesLoaded, Publish, ReloadError, Update};
 
 use super::endpoints::Upstreams;
@@ -72,9 +71,8 @@ impl Publish for Publisher {
         let version = if update.routes_changed {
             let upstreams = &self.upstreams;
             let routed = update.routes.map_backends(|backend| upstreams.target(backend));
-            match gateway.routes.publish(routed) {
-                Published::New { version } | Published::Unchanged { version } => version,
-            }
+            // The feed compared the tables these were mapped from.
+            gateway.routes.replace(routed)
         } else {
             gateway.routes.version()
         };
