@@ -6,6 +6,7 @@ use std::collections::{BTreeMap, HashMap};
 use std::fmt;
 use std::sync::Arc;
 
+use foldhash::fast::RandomState;
 use ingress_core::objects::ObjectKey;
 use ingress_core::{Backend, IngressSet, RouteTable, TableOptions};
 use k8s_openapi::api::networking::v1::{Ingress, IngressClass};
@@ -46,6 +47,8 @@ struct Seen {
     key: ObjectKey,
     /// `None` when the Ingress is ours.
     not_ours: Option<NotOurs>,
+    /// The last rebuild that listed it.
+    round: u64,
 }
 
 /// Our Ingresses as last applied, the set that keeps their last valid
@@ -65,7 +68,9 @@ pub(crate) struct RouteSide {
     /// order, so that a publisher collecting the keys finds them sorted.
     pub(crate) applied: BTreeMap<ObjectKey, Version>,
     /// The listed Ingresses of the last rebuild, by address.
-    seen: HashMap<usize, Seen>,
+    seen: HashMap<usize, Seen, RandomState>,
+    /// Counts rebuilds, to tell the entries of `seen` listed by this one.
+    round: u64,
     /// The IngressClasses the entries of `seen` were selected with.
     seen_classes: Vec<Arc<IngressClass>>,
     pub(crate) table: RouteTable<Backend>,
@@ -138,16 +143,20 @@ impl RouteSide {
             self.seen_classes = classes.iter().map(|(class, _)| Arc::clone(class)).collect();
         }
         let class_index: IngressClasses = classes.iter().map(|(class, _)| &**class).collect();
-        let mut previous = std::mem::take(&mut self.seen);
+        self.round += 1;
+        let round = self.round;
+        // Listed last time and not now: gone, replaced by a new version
+        // (which is in `fresh` if it is still ours), or selected again.
+        let mut dropped = Vec::new();
         let mut fresh: HashMap<ObjectKey, &Ingress> = HashMap::new();
         self.sources.clear();
         for (ingress, source) in ingresses {
             let address = Arc::as_ptr(ingress) as usize;
-            if let Some(seen) = reuse.then(|| previous.remove(&address)).flatten() {
+            if reuse && let Some(seen) = self.seen.get_mut(&address) {
+                seen.round = round;
                 if let Some(source) = source {
                     self.sources.insert(seen.key.clone(), source.clone());
                 }
-                self.seen.insert(address, seen);
                 continue;
             }
             let metadata = &ingress.metadata;
@@ -166,18 +175,19 @@ impl RouteSide {
                 _object: Arc::clone(ingress),
                 key,
                 not_ours,
+                round,
             };
-            self.seen.insert(address, seen);
+            dropped.extend(self.seen.insert(address, seen).map(|seen| seen.key));
         }
+        let unlisted = self.seen.extract_if(|_, seen| seen.round != round);
+        dropped.extend(unlisted.map(|(_, seen)| seen.key));
 
-        // Listed last time and not now: gone, or replaced by a new version
-        // (which is in `fresh` if it is still ours).
         let mut touched = false;
         self.tls_touched = false;
-        for seen in previous.into_values() {
-            if !fresh.contains_key(&seen.key) && self.applied.remove(&seen.key).is_some() {
-                self.tls_touched |= serves_tls(&self.set, &seen.key);
-                self.set.remove(&seen.key);
+        for key in dropped {
+            if !fresh.contains_key(&key) && self.applied.remove(&key).is_some() {
+                self.tls_touched |= serves_tls(&self.set, &key);
+                self.set.remove(&key);
                 touched = true;
             }
         }
