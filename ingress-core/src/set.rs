@@ -53,21 +53,46 @@ pub struct IngressSet {
     /// The served objects in M6 order. Compiling a table and collecting
     /// TLS claims both want that order; kept here, their sorts find it done
     /// (a check of the order is linear) instead of sorting every object at
-    /// every change.
+    /// every change, and walking it needs no lookup by key.
     order: BTreeSet<Rank>,
     /// Namespace names, shared by every object (and route) in them.
     namespaces: HashSet<Arc<str>, RandomState>,
 }
 
-/// Where a served object stands in M6 order: its
-/// `ValidIngress::precedence`, owned.
-#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
-struct Rank(bool, Option<SystemTime>, ObjectKey);
+/// A served object where it stands in M6 order: its
+/// `ValidIngress::precedence`, owned, which alone orders and tells ranks
+/// apart (the set holds one served version per key).
+#[derive(Debug, Clone)]
+struct Rank(bool, Option<SystemTime>, ObjectKey, Arc<ValidIngress>);
 
 impl Rank {
-    fn of(ingress: &ValidIngress) -> Self {
+    fn of(ingress: &Arc<ValidIngress>) -> Self {
         let (untimed, created, key) = ingress.precedence();
-        Self(untimed, created, key.clone())
+        Self(untimed, created, key.clone(), Arc::clone(ingress))
+    }
+
+    fn precedence(&self) -> (bool, Option<SystemTime>, &ObjectKey) {
+        (self.0, self.1, &self.2)
+    }
+}
+
+impl PartialEq for Rank {
+    fn eq(&self, other: &Self) -> bool {
+        self.precedence() == other.precedence()
+    }
+}
+
+impl Eq for Rank {}
+
+impl PartialOrd for Rank {
+    fn partial_cmp(&self, other: &Self) -> Option<std::cmp::Ordering> {
+        Some(self.cmp(other))
+    }
+}
+
+impl Ord for Rank {
+    fn cmp(&self, other: &Self) -> std::cmp::Ordering {
+        self.precedence().cmp(&other.precedence())
     }
 }
 
@@ -81,7 +106,7 @@ impl Eq for IngressSet {}
 
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 struct Entry {
-    serving: Option<ValidIngress>,
+    serving: Option<Arc<ValidIngress>>,
     rejection: Option<Rejection>,
 }
 
@@ -98,8 +123,19 @@ impl IngressSet {
         self.apply_noting_change(ingress).0
     }
 
-    /// [`IngressSet::apply`], and whether anything about the object changed.
-    fn apply_noting_change(&mut self, ingress: &Ingress) -> (Applied, bool) {
+    /// [`IngressSet::apply`], and whether the set changed: when not (the
+    /// same valid object again, or the same rejection again), a table
+    /// compiled before is still the table of this set.
+    ///
+    /// ```
+    /// use ingress_core::{HttpIngressPath, Ingress, IngressBackend, IngressSet};
+    ///
+    /// let web = Ingress::new("default", "web").with_rule(None, [HttpIngressPath::prefix("/", IngressBackend::service("web", 80))]);
+    /// let mut set = IngressSet::new();
+    /// assert!(set.apply_noting_change(&web).1);
+    /// assert!(!set.apply_noting_change(&web).1);
+    /// ```
+    pub fn apply_noting_change(&mut self, ingress: &Ingress) -> (Applied, bool) {
         let key = self.key_of(ingress);
         let validated = validate_as(ingress, key.clone());
         let mut changed = false;
@@ -109,12 +145,16 @@ impl IngressSet {
         });
         match validated {
             Ok(valid) => {
-                changed |= entry.rejection.is_some() || entry.serving.as_ref() != Some(&valid);
-                if let Some(old) = &entry.serving {
-                    self.order.remove(&Rank::of(old));
+                let same = entry.serving.as_deref() == Some(&valid);
+                changed |= entry.rejection.is_some() || !same;
+                if !same {
+                    if let Some(old) = &entry.serving {
+                        self.order.remove(&Rank::of(old));
+                    }
+                    let valid = Arc::new(valid);
+                    self.order.insert(Rank::of(&valid));
+                    entry.serving = Some(valid);
                 }
-                self.order.insert(Rank::of(&valid));
-                entry.serving = Some(valid);
                 entry.rejection = None;
                 (Applied::Accepted, changed)
             }
@@ -190,15 +230,13 @@ impl IngressSet {
 
     /// The served version of an object.
     pub fn get(&self, key: &ObjectKey) -> Option<&ValidIngress> {
-        self.objects.get(key).and_then(|entry| entry.serving.as_ref())
+        self.objects.get(key).and_then(|entry| entry.serving.as_deref())
     }
 
     /// Every served object, in M6 order (oldest first, then by
     /// `namespace/name`).
     pub fn serving(&self) -> impl Iterator<Item = &ValidIngress> {
-        self.order
-            .iter()
-            .filter_map(|Rank(_, _, key)| self.objects.get(key)?.serving.as_ref())
+        self.order.iter().map(|Rank(_, _, _, ingress)| &**ingress)
     }
 
     /// Number of objects known (served or rejected).

@@ -129,8 +129,8 @@ impl RouteSide {
     /// Selects, converts and applies the Ingresses that are new or changed
     /// since the last rebuild (all of them when `classes` changed), removes
     /// the ones that are gone or no longer ours, and compiles a new table
-    /// when anything was applied or removed. Returns whether the table
-    /// differs from the last one.
+    /// when the set changed. Returns whether the table differs from the
+    /// last one.
     pub(crate) fn rebuild(
         &mut self,
         selector: &ClassSelector,
@@ -205,10 +205,10 @@ impl RouteSide {
                 continue;
             }
             let had_tls = serves_tls(&self.set, &key);
-            self.set.apply(&converted);
-            self.tls_touched |= had_tls || serves_tls(&self.set, &key);
+            let (_, changed) = self.set.apply_noting_change(&converted);
+            self.tls_touched |= changed && (had_tls || serves_tls(&self.set, &key));
             self.validated += 1;
-            touched = true;
+            touched |= changed;
             let version = stored.unwrap_or_else(|| Version::Converted(Box::new(converted)));
             self.applied.insert(key, version);
         }
@@ -227,6 +227,8 @@ impl RouteSide {
         if !touched {
             return false;
         }
+        // The set changed (a served version or a rejection); the table may
+        // still route as before (say, only the class field changed).
         let table = self.set.compile(options);
         let changed = table != self.table;
         self.table = table;

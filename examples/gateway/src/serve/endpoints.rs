@@ -252,6 +252,7 @@ impl Upstreams {
     /// are looked up: a route change costs one lookup per backend and no
     /// endpoint work.
     /// New endpoints belong to `pool`.
+    #[cfg(test)]
     pub(crate) fn refresh<'a>(
         &mut self,
         pool: &Arc<Pool<TcpConnect>>,
@@ -259,56 +260,66 @@ impl Upstreams {
         table_changed: bool,
         backends: impl IntoIterator<Item = &'a Backend>,
     ) {
-        self.generation += 1;
-        let generation = self.generation;
-        self.changed.clear();
+        let mut refresh = self.begin(pool, table, table_changed);
         for backend in backends {
-            let Backend::Service(key) = backend else { continue };
-            match self.slots.get_mut(key) {
-                Some(slot) if slot.generation == generation => {}
-                Some(slot) => {
-                    slot.generation = generation;
-                    if table_changed {
-                        let old = slot.upstream.endpoints.load_full();
-                        let new = resolve(table, key, Some(&old), &mut self.endpoints, pool);
-                        if !same_addresses(&old, &new) {
-                            slot.upstream.endpoints.store(Arc::new(new));
-                            self.changed.push(key.clone());
-                        }
-                    }
-                }
-                None => {
-                    let endpoints = resolve(table, key, None, &mut self.endpoints, pool);
-                    let upstream = Arc::new(Upstream::new(key.clone(), endpoints));
-                    self.slots.insert(key.clone(), Slot { upstream, generation });
-                    self.changed.push(key.clone());
+            refresh.target(backend);
+        }
+        refresh.finish();
+    }
+
+    /// Starts a refresh: give each backend in use to
+    /// [`Refresh::target`], then call [`Refresh::finish`]. Mapping a new
+    /// route table through `target` refreshes the slots and maps the
+    /// table in one lookup per route (see [`Upstreams::refresh`]).
+    pub(crate) fn begin<'u>(
+        &'u mut self,
+        pool: &'u Arc<Pool<TcpConnect>>,
+        table: &'u EndpointTable,
+        table_changed: bool,
+    ) -> Refresh<'u> {
+        self.generation += 1;
+        self.changed.clear();
+        Refresh {
+            upstreams: self,
+            pool,
+            table,
+            table_changed,
+        }
+    }
+
+    /// Gives every slot its endpoints from a new `table`, for the same
+    /// routes (an endpoint change alone, B2): the slots are the backends
+    /// the routes use.
+    pub(crate) fn refresh_endpoints(&mut self, pool: &Arc<Pool<TcpConnect>>, table: &EndpointTable) {
+        self.generation += 1;
+        self.changed.clear();
+        for (key, slot) in &mut self.slots {
+            slot.generation = self.generation;
+            let old = slot.upstream.endpoints.load_full();
+            let new = resolve(table, key, Some(&old), &mut self.endpoints, pool);
+            if !same_addresses(&old, &new) {
+                slot.upstream.endpoints.store(Arc::new(new));
+                self.changed.push(key.clone());
+            }
+        }
+        self.dropped.clear();
+        self.collect_endpoints();
+    }
+
+    /// Keeps only the endpoints some slot uses (dropping the others' idle
+    /// connections).
+    fn collect_endpoints(&mut self) {
+        let mut in_use = HashMap::with_capacity_and_hasher(self.endpoints.len(), RandomState::default());
+        for slot in self.slots.values() {
+            if let Ok(members) = slot.upstream.endpoints.load().as_ref() {
+                for member in members.iter() {
+                    in_use
+                        .entry(member.endpoint.address())
+                        .or_insert_with(|| Arc::clone(&member.endpoint));
                 }
             }
         }
-        let mut dropped = Vec::new();
-        self.slots.retain(|key, slot| {
-            let listed = slot.generation == generation;
-            if !listed {
-                dropped.push(key.clone());
-            }
-            listed
-        });
-        // Endpoints no slot uses any more go, with their idle connections;
-        // only a new table or a gone backend can leave any behind.
-        if table_changed || !dropped.is_empty() {
-            let mut in_use = HashMap::with_capacity_and_hasher(self.endpoints.len(), RandomState::default());
-            for slot in self.slots.values() {
-                if let Ok(members) = slot.upstream.endpoints.load().as_ref() {
-                    for member in members.iter() {
-                        in_use
-                            .entry(member.endpoint.address())
-                            .or_insert_with(|| Arc::clone(&member.endpoint));
-                    }
-                }
-            }
-            self.endpoints = in_use;
-        }
-        self.dropped = dropped;
+        self.endpoints = in_use;
     }
 
     /// Every endpoint in use.
@@ -316,15 +327,10 @@ impl Upstreams {
         self.endpoints.values().cloned().collect()
     }
 
-    /// What routes to `backend` lead to (after [`Upstreams::refresh`]).
-    pub(crate) fn target(&self, backend: &Backend) -> Target {
-        match backend {
-            Backend::Service(key) => match self.slots.get(key) {
-                Some(slot) => Target::Service(Arc::clone(&slot.upstream)),
-                None => Target::Service(Arc::new(Upstream::new(key.clone(), Err(NoEndpoints::UnknownService)))),
-            },
-            other => Target::Unserved(other.to_string().into()),
-        }
+    /// The slot of `key`, if a route uses it.
+    #[cfg(test)]
+    pub(crate) fn slot(&self, key: &ServiceBackend) -> Option<Arc<Upstream>> {
+        self.slots.get(key).map(|slot| Arc::clone(&slot.upstream))
     }
 
     /// Ready endpoints over all backends.
@@ -351,6 +357,73 @@ impl Upstreams {
             metrics.backend_endpoints.get_or_create(&labels).set(count);
             slot.upstream.count_ejected(metrics);
         }
+    }
+}
+
+/// A refresh under way (see [`Upstreams::begin`]).
+pub(crate) struct Refresh<'u> {
+    upstreams: &'u mut Upstreams,
+    pool: &'u Arc<Pool<TcpConnect>>,
+    table: &'u EndpointTable,
+    table_changed: bool,
+}
+
+impl Refresh<'_> {
+    /// What routes to `backend` lead to: its slot, created with its
+    /// endpoints when new, given new endpoints when the endpoint table
+    /// changed (once per refresh).
+    pub(crate) fn target(&mut self, backend: &Backend) -> Target {
+        let Backend::Service(key) = backend else {
+            return Target::Unserved(backend.to_string().into());
+        };
+        let upstreams = &mut *self.upstreams;
+        let generation = upstreams.generation;
+        let upstream = match upstreams.slots.get_mut(key) {
+            Some(slot) if slot.generation == generation => &slot.upstream,
+            Some(slot) => {
+                slot.generation = generation;
+                if self.table_changed {
+                    let old = slot.upstream.endpoints.load_full();
+                    let new = resolve(self.table, key, Some(&old), &mut upstreams.endpoints, self.pool);
+                    if !same_addresses(&old, &new) {
+                        slot.upstream.endpoints.store(Arc::new(new));
+                        upstreams.changed.push(key.clone());
+                    }
+                }
+                &slot.upstream
+            }
+            None => {
+                let endpoints = resolve(self.table, key, None, &mut upstreams.endpoints, self.pool);
+                let upstream = Arc::new(Upstream::new(key.clone(), endpoints));
+                upstreams.changed.push(key.clone());
+                let slot = upstreams
+                    .slots
+                    .entry(key.clone())
+                    .or_insert(Slot { upstream, generation });
+                &slot.upstream
+            }
+        };
+        Target::Service(Arc::clone(upstream))
+    }
+
+    /// Forgets the backends not given since [`Upstreams::begin`], and the
+    /// endpoints no slot uses any more (with their idle connections); only
+    /// a new endpoint table or a gone backend can leave any behind.
+    pub(crate) fn finish(self) {
+        let upstreams = self.upstreams;
+        let generation = upstreams.generation;
+        let mut dropped = Vec::new();
+        upstreams.slots.retain(|key, slot| {
+            let listed = slot.generation == generation;
+            if !listed {
+                dropped.push(key.clone());
+            }
+            listed
+        });
+        if self.table_changed || !dropped.is_empty() {
+            upstreams.collect_endpoints();
+        }
+        upstreams.dropped = dropped;
     }
 }
 

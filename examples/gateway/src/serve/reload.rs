@@ -56,25 +56,30 @@ impl Publish for Publisher {
             }
         }
         // Slots first, routes after: a request routed by either table
-        // finds its backend's endpoints. An endpoint change alone refreshes
-        // the slots in place and publishes no routes (B2).
+        // finds its backend's endpoints. New routes are mapped to their
+        // slots in the same pass that refreshes them (one lookup per
+        // route). An endpoint change alone refreshes the slots in place
+        // and publishes no routes (B2).
+        let pool = &gateway.pool;
+        let routed = if update.routes_changed {
+            let mut refresh = self.upstreams.begin(pool, update.endpoints, update.endpoints_changed);
+            let routed = update.routes.map_backends(|backend| refresh.target(backend));
+            refresh.finish();
+            Some(routed)
+        } else {
+            if update.endpoints_changed {
+                self.upstreams.refresh_endpoints(pool, update.endpoints);
+            }
+            None
+        };
         if update.routes_changed || update.endpoints_changed {
-            self.upstreams.refresh(
-                &gateway.pool,
-                update.endpoints,
-                update.endpoints_changed,
-                update.routes.targets().iter().map(|target| target.backend()),
-            );
             gateway.endpoints.store(Arc::new(self.upstreams.endpoints()));
             self.upstreams.record(&gateway.metrics);
         }
-        let version = if update.routes_changed {
-            let upstreams = &self.upstreams;
-            let routed = update.routes.map_backends(|backend| upstreams.target(backend));
+        let version = match routed {
             // The feed compared the tables these were mapped from.
-            gateway.routes.replace(routed)
-        } else {
-            gateway.routes.version()
+            Some(routed) => gateway.routes.replace(routed),
+            None => gateway.routes.version(),
         };
         let routes = update.routes.len();
         let rejected = update.routes.report().rejections().count();

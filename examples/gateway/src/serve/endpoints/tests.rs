@@ -12,7 +12,7 @@ use k8s_openapi::api::core::v1::Service;
 use k8s_openapi::api::discovery::v1::EndpointSlice;
 use serde_json::json;
 
-use super::{Target, Upstream, Upstreams};
+use super::{Upstream, Upstreams};
 use crate::serve::metrics::Metrics;
 use crate::upstream::{Pool, TcpConnect};
 
@@ -52,10 +52,10 @@ fn backend() -> Backend {
 }
 
 fn slot(upstreams: &Upstreams) -> Arc<Upstream> {
-    match upstreams.target(&backend()) {
-        Target::Service(slot) => slot,
-        Target::Unserved(what) => panic!("{what}"),
-    }
+    let Backend::Service(key) = backend() else {
+        unreachable!()
+    };
+    upstreams.slot(&key).expect("a slot for the backend")
 }
 
 fn is_ejected(slot: &Upstream, port: u16) -> bool {
