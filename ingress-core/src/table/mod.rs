@@ -60,7 +60,9 @@ use index::Index;
 pub struct RouteTable<B = Backend> {
     options: TableOptions,
     targets: Vec<Arc<RouteTarget<B>>>,
-    index: Index,
+    /// Shared by the tables mapped from this one: mapping backends leaves
+    /// every host and path where it is.
+    index: Arc<Index>,
     report: BuildReport,
 }
 
@@ -69,7 +71,7 @@ impl<B> Default for RouteTable<B> {
         Self {
             options: TableOptions::default(),
             targets: Vec::new(),
-            index: Index::default(),
+            index: Arc::default(),
             report: BuildReport::default(),
         }
     }
@@ -125,7 +127,7 @@ impl<B> RouteTable<B> {
         RouteTable {
             options: self.options.clone(),
             targets: self.targets.iter().map(|t| Arc::new(t.map(&mut map))).collect(),
-            index: self.index.clone(),
+            index: Arc::clone(&self.index),
             report: self.report.clone(),
         }
     }
