@@ -117,7 +117,7 @@ async fn main() -> anyhow::Result<()> {
         .await
         .with_context(|| format!("cannot listen on {address}"))?;
     announce("tls on", tcp.local_addr()?);
-    let tls = tls::TlsListener::new(tcp, certificates).context("cannot set up TLS")?;
+    let tls = tls::TlsListener::new(tcp, &certificates).context("cannot set up TLS")?;
     let tls = axum::serve(tls, app).with_graceful_shutdown(shutdown());
     tokio::try_join!(plain.into_future(), tls.into_future())?;
     Ok(())

@@ -14,7 +14,6 @@ use std::time::Duration;
 
 use axum::serve::Listener;
 use ingress_kube::tls::{CertificateResolver, DEFAULT_CERTIFICATE_NAME, self_signed_certificate};
-use rustls::ServerConfig;
 use tokio::net::{TcpListener, TcpStream};
 use tokio::task::JoinSet;
 use tokio_rustls::TlsAcceptor;
@@ -32,18 +31,6 @@ pub(crate) fn resolver() -> anyhow::Result<CertificateResolver> {
     ])?))
 }
 
-/// The one server configuration: ring, TLS 1.3 and 1.2, ALPN `h2` then
-/// `http/1.1`, certificates from `resolver`.
-fn server_config(resolver: CertificateResolver) -> Result<ServerConfig, rustls::Error> {
-    let provider = Arc::new(rustls::crypto::ring::default_provider());
-    let mut config = ServerConfig::builder_with_provider(provider)
-        .with_protocol_versions(&[&rustls::version::TLS13, &rustls::version::TLS12])?
-        .with_no_client_auth()
-        .with_cert_resolver(Arc::new(resolver));
-    config.alpn_protocols = vec![b"h2".to_vec(), b"http/1.1".to_vec()];
-    Ok(config)
-}
-
 /// A TCP listener whose connections come out TLS, handshake done. Each
 /// handshake runs in a task of its own, so a slow client holds up no
 /// other.
@@ -55,10 +42,10 @@ pub(crate) struct TlsListener {
 
 impl TlsListener {
     /// Handshakes on `tcp` with the certificates `resolver` holds.
-    pub(crate) fn new(tcp: TcpListener, resolver: CertificateResolver) -> anyhow::Result<Self> {
+    pub(crate) fn new(tcp: TcpListener, resolver: &CertificateResolver) -> anyhow::Result<Self> {
         Ok(Self {
             tcp,
-            acceptor: TlsAcceptor::from(Arc::new(server_config(resolver)?)),
+            acceptor: TlsAcceptor::from(Arc::new(resolver.server_config()?)),
             handshakes: JoinSet::new(),
         })
     }
@@ -123,17 +110,5 @@ async fn handshake(
             tracing::debug!(%peer, "TLS handshake not finished in time");
             None
         }
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn the_config_offers_h2_then_http1_and_no_early_data() {
-        let config = server_config(resolver().unwrap()).unwrap();
-        assert_eq!(config.alpn_protocols, [b"h2".to_vec(), b"http/1.1".to_vec()]);
-        assert_eq!(config.max_early_data_size, 0, "no 0-RTT: replayable requests");
     }
 }

@@ -100,7 +100,7 @@ pub(crate) fn listen(
     let listener = super::limits::bind(address, backlog).with_context(|| format!("cannot listen on {address}"))?;
     super::announce("tls on", &listener)?;
     let port = listener.local_addr()?.port();
-    let config = server_config(certificates.resolver()).context("cannot set up TLS")?;
+    let config = server_config(&certificates.resolver()).context("cannot set up TLS")?;
     let listeners = listeners.with_tls(listener, Arc::new(config));
     if !args.https_redirect {
         return Ok(listeners);
@@ -109,15 +109,10 @@ pub(crate) fn listen(
     Ok(listeners.with_redirect(Redirect::new(Arc::clone(certificates), port)))
 }
 
-/// The one server configuration: ring, TLS 1.3 and 1.2, ALPN `h2` then
-/// `http/1.1`, session resumption, certificates from `resolver`.
-pub(crate) fn server_config(resolver: CertificateResolver) -> Result<ServerConfig, rustls::Error> {
-    let provider = Arc::new(rustls::crypto::ring::default_provider());
-    let mut config = ServerConfig::builder_with_provider(provider)
-        .with_protocol_versions(&[&rustls::version::TLS13, &rustls::version::TLS12])?
-        .with_no_client_auth()
-        .with_cert_resolver(Arc::new(resolver));
-    config.alpn_protocols = vec![b"h2".to_vec(), b"http/1.1".to_vec()];
+/// The one server configuration: the resolver's (ring, TLS 1.3 and 1.2,
+/// ALPN `h2` then `http/1.1`), with a larger session cache and tickets.
+pub(crate) fn server_config(resolver: &CertificateResolver) -> Result<ServerConfig, rustls::Error> {
+    let mut config = resolver.server_config()?;
     config.session_storage = ServerSessionMemoryCache::new(SESSION_CACHE);
     config.ticketer = rustls::crypto::ring::Ticketer::new()?;
     Ok(config)
@@ -132,7 +127,7 @@ mod tests {
     #[test]
     fn the_config_offers_h2_then_http1_and_resumes_sessions() {
         let resolver = CertificateResolver::new(self_signed_certificate(&["ingress.local"]).unwrap());
-        let config = server_config(resolver).unwrap();
+        let config = server_config(&resolver).unwrap();
         assert_eq!(config.alpn_protocols, [b"h2".to_vec(), b"http/1.1".to_vec()]);
         assert!(config.ticketer.enabled());
         assert!(config.session_storage.can_cache());
