@@ -39,9 +39,10 @@ impl Reason {
 pub(crate) struct Outcome {
     /// Our Ingresses (O1-O3), valid or not.
     pub(crate) ours: BTreeSet<ObjectKey>,
-    /// Those of them that route traffic: all but the ones rejected with
-    /// no earlier valid version to serve (V8).
-    pub(crate) served: BTreeSet<ObjectKey>,
+    /// Those of them that route no traffic: rejected with no earlier valid
+    /// version to serve (V8). Usually none, so kept instead of the served
+    /// ones (all the others), which would copy `ours` at every rebuild.
+    pub(crate) unserved: BTreeSet<ObjectKey>,
     /// Each problem of an Ingress, by reason: the diagnostics as `check`
     /// prints them, one per line, cut at 1 kB.
     pub(crate) problems: BTreeMap<(ObjectKey, Reason), String>,
@@ -56,13 +57,13 @@ impl Outcome {
 
     /// The outcome of `ours` with `diagnostics`.
     pub(crate) fn from_parts(ours: BTreeSet<ObjectKey>, diagnostics: &[Diagnostic]) -> Self {
-        let mut served = ours.clone();
+        let mut unserved = BTreeSet::new();
         let mut problems: BTreeMap<(ObjectKey, Reason), String> = BTreeMap::new();
         for diagnostic in diagnostics {
             let reason = match &diagnostic.kind {
                 DiagnosticKind::Rejected { serving_previous, .. } => {
-                    if !serving_previous {
-                        served.remove(&diagnostic.object);
+                    if !serving_previous && ours.contains(&diagnostic.object) {
+                        unserved.insert(diagnostic.object.clone());
                     }
                     Reason::Rejected
                 }
@@ -78,7 +79,16 @@ impl Outcome {
         for note in problems.values_mut() {
             truncate(note, MAX_NOTE);
         }
-        Self { ours, served, problems }
+        Self {
+            ours,
+            unserved,
+            problems,
+        }
+    }
+
+    /// Whether `key` is one of our Ingresses and routes traffic.
+    pub(crate) fn serves(&self, key: &ObjectKey) -> bool {
+        self.ours.contains(key) && !self.unserved.contains(key)
     }
 }
 
@@ -157,7 +167,11 @@ mod tests {
         let outcome = Outcome::from_parts(ours.clone(), table.report().diagnostics());
         let key = |name: &str| ObjectKey::new("default", name);
         assert_eq!(outcome.ours, ours);
-        assert_eq!(outcome.served, [key("web"), key("copy")].into());
+        let served: Vec<&str> = ["web", "copy", "bad", "other"]
+            .into_iter()
+            .filter(|name| outcome.serves(&key(name)))
+            .collect();
+        assert_eq!(served, ["web", "copy"]);
         let problems: Vec<(&str, Reason)> = outcome.problems.keys().map(|(k, r)| (k.name(), *r)).collect();
         assert_eq!(problems, [("bad", Reason::Rejected), ("copy", Reason::Conflict)]);
         let conflict = outcome

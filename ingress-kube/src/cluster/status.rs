@@ -89,7 +89,7 @@ impl Written {
             present.insert(key.clone());
             let now = current(ingress);
             let version = ingress.resource_version();
-            let served = outcome.served.contains(&key);
+            let served = outcome.serves(&key);
             let want = if served { addresses.clone() } else { Entries::new() };
             let in_flight = self
                 .applied
@@ -159,8 +159,7 @@ mod tests {
     fn outcome(served: &[&str]) -> Outcome {
         let keys: BTreeSet<ObjectKey> = served.iter().map(|name| ObjectKey::new("default", name)).collect();
         Outcome {
-            ours: keys.clone(),
-            served: keys,
+            ours: keys,
             ..Outcome::default()
         }
     }
