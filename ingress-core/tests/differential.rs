@@ -2,6 +2,7 @@
 //! the reference matcher written from the contract's text (every feature),
 //! and matchit (the Exact/Prefix subset of one host level).
 
+use std::sync::Arc;
 use std::time::{Duration, SystemTime};
 
 use ingress_core::canonical::{
@@ -338,5 +339,44 @@ proptest! {
             .collect();
         expected.sort();
         prop_assert_eq!(listed, expected);
+    }
+
+    /// A table compiled reusing the last one is the table a fresh compile
+    /// gives, after any sequence of changes; so is a table mapped reusing
+    /// the last mapped one. Objects left alone keep their entries (shared,
+    /// not copied), and every entry taken over is reported once.
+    #[test]
+    fn reusing_compiles_and_maps_equal_fresh_ones(changes in prop::collection::vec(change(), 0..24)) {
+        let options = TableOptions::default();
+        let name = |backend: &ingress_core::Backend| backend.to_string();
+        let mut set = IngressSet::new();
+        let mut table = set.compile(&options);
+        let mut mapped = table.map_backends(name);
+        for change in &changes {
+            match change {
+                Change::Apply(ingress) => {
+                    set.apply(ingress);
+                }
+                Change::Remove(name) => {
+                    set.remove(&ObjectKey::new("ns", name));
+                }
+                Change::Sync(ingresses) => {
+                    set.sync(ingresses.iter());
+                }
+            }
+            let next = set.compile_reusing(&options, &table);
+            prop_assert_eq!(&next, &set.compile(&options));
+            let mut kept = 0;
+            let next_mapped = next.map_backends_reusing(&table, &mapped, name, |_| kept += 1);
+            prop_assert_eq!(&next_mapped, &next.map_backends(name));
+            let shared = next.targets().iter().filter(|t| table.targets().iter().any(|old| Arc::ptr_eq(old, t))).count();
+            prop_assert_eq!(kept, shared);
+            table = next;
+            mapped = next_mapped;
+        }
+        // Compiling again with nothing changed shares every entry.
+        let again = set.compile_reusing(&options, &table);
+        prop_assert!(again.targets().iter().zip(table.targets()).all(|(a, b)| Arc::ptr_eq(a, b)));
+        prop_assert_eq!(again.len(), table.len());
     }
 }

@@ -70,6 +70,12 @@ impl ObjectKey {
         Self::in_namespace(namespace.into(), name)
     }
 
+    /// Which allocation this key is: equal for clones of one key, and
+    /// unique among the keys alive at the same time.
+    pub(crate) fn identity(&self) -> usize {
+        Arc::as_ptr(&self.0) as usize
+    }
+
     /// The key of `name` in a namespace whose name is already shared.
     pub(crate) fn in_namespace(namespace: Arc<str>, name: &str) -> Self {
         Self(Arc::new(Parts {

@@ -7,7 +7,10 @@
 //! served objects in that order, so the table and the report are the same
 //! whatever order the objects came in.
 
+use std::collections::HashMap;
 use std::sync::Arc;
+
+use foldhash::fast::RandomState;
 
 use crate::canonical::{
     RequestError, RequestHost, already_canonical, canonicalize_host, config_path_refusal, normalize_config_path,
@@ -22,10 +25,11 @@ use super::{MatchKind, RouteTable, TableOptions};
 /// Compiles `ingresses` (each `namespace/name` once, in M6 order, as an
 /// [`IngressSet`](crate::IngressSet) keeps them) into a table whose
 /// backends are `map(backend)`; findings go to `diagnostics`.
-pub(crate) fn compile<'a, B>(
+pub(crate) fn compile<'a, 'p, B>(
     ingresses: impl IntoIterator<Item = &'a ValidIngress>,
     options: &TableOptions,
     map: impl FnMut(&Backend) -> B,
+    reuse: Option<Reuse<'p, B>>,
     diagnostics: &mut Vec<Diagnostic>,
 ) -> RouteTable<B> {
     let ingresses: Vec<&ValidIngress> = ingresses.into_iter().collect();
@@ -40,9 +44,11 @@ pub(crate) fn compile<'a, B>(
         .sum();
     let mut index = Index::default();
     index.reserve(rules, paths);
+    let reuse = reuse.filter(|reuse| reuse.options == options);
     let mut compiler = Compiler {
         options,
         map,
+        reuse,
         targets: Vec::with_capacity(paths),
         index,
         diagnostics,
@@ -66,9 +72,52 @@ pub(crate) fn compile<'a, B>(
     }
 }
 
-struct Compiler<'o, B, F> {
+/// Where an entry comes from: its Ingress (the allocation of its key,
+/// which an unchanged object keeps from one compile to the next), and its
+/// rule and path, or `u32::MAX` and the how-manieth default backend entry
+/// of that Ingress it is.
+type Origin = (usize, u32, u32);
+
+/// The entries of an earlier table, by origin, for a compile to share
+/// instead of making equal ones anew.
+pub(crate) struct Reuse<'p, B> {
+    options: &'p TableOptions,
+    entries: HashMap<Origin, &'p Arc<RouteTarget<B>>, RandomState>,
+    /// Whether an entry leads where a backend of this compile would.
+    same: fn(&B, &Backend) -> bool,
+}
+
+impl<'p, B> Reuse<'p, B> {
+    pub(crate) fn of(previous: &'p RouteTable<B>, same: fn(&B, &Backend) -> bool) -> Self {
+        let mut defaults: HashMap<usize, u32, RandomState> = HashMap::default();
+        let entries = previous
+            .targets
+            .iter()
+            .map(|target| {
+                let ingress = target.ingress.identity();
+                let origin = match &target.matched {
+                    Matched::Rule(rule) => (ingress, rule.rule_index, rule.path_index),
+                    Matched::DefaultBackend => {
+                        let nth = defaults.entry(ingress).or_default();
+                        *nth += 1;
+                        (ingress, u32::MAX, *nth - 1)
+                    }
+                };
+                (origin, target)
+            })
+            .collect();
+        Self {
+            options: &previous.options,
+            entries,
+            same,
+        }
+    }
+}
+
+struct Compiler<'o, 'p, B, F> {
     options: &'o TableOptions,
     map: F,
+    reuse: Option<Reuse<'p, B>>,
     targets: Vec<Arc<RouteTarget<B>>>,
     index: Index,
     diagnostics: &'o mut Vec<Diagnostic>,
@@ -78,7 +127,7 @@ fn to_u32(value: usize) -> u32 {
     u32::try_from(value).unwrap_or(u32::MAX)
 }
 
-impl<B, F: FnMut(&Backend) -> B> Compiler<'_, B, F> {
+impl<B, F: FnMut(&Backend) -> B> Compiler<'_, '_, B, F> {
     /// The level of a rule's host, unless no request can ever carry that
     /// host (then reported, and `None`).
     fn level(&mut self, ingress: &ValidIngress, host: &HostRule, field: impl FnOnce() -> String) -> Option<u32> {
@@ -148,15 +197,54 @@ impl<B, F: FnMut(&Backend) -> B> Compiler<'_, B, F> {
             );
             return;
         }
+        let (rule_index, path_index) = (to_u32(rule_index), to_u32(path_index));
+        let same_rule = |matched: &Matched| {
+            matched.rule().is_some_and(|rule| {
+                rule.rule_index == rule_index
+                    && rule.path_index == path_index
+                    && rule.path_type == path.path_type()
+                    && rule.kind == kind
+                    && rule.path == *path.shared_path()
+            })
+        };
+        if self.reuse_entry((ingress, rule_index, path_index), level, same_rule, path.backend()) {
+            return;
+        }
         let rule = RuleRef {
-            rule_index: to_u32(rule_index),
-            path_index: to_u32(path_index),
+            rule_index,
+            path_index,
             path: Arc::clone(path.shared_path()),
             path_type: path.path_type(),
             kind,
         };
         let backend = (self.map)(path.backend());
         self.push(ingress, level, Matched::Rule(rule), backend);
+    }
+
+    /// Shares the earlier table's entry of `origin` if it is this one: the
+    /// same Ingress, host level, match and backend.
+    fn reuse_entry(
+        &mut self,
+        (ingress, rule, path): (&ValidIngress, u32, u32),
+        level: u32,
+        same_match: impl FnOnce(&Matched) -> bool,
+        backend: &Backend,
+    ) -> bool {
+        let Some(reuse) = &self.reuse else {
+            return false;
+        };
+        let key = ingress.key();
+        let Some(&entry) = reuse.entries.get(&(key.identity(), rule, path)) else {
+            return false;
+        };
+        let same = entry.ingress == *key
+            && self.index.level(level).is_some_and(|info| info.host == entry.level)
+            && same_match(&entry.matched)
+            && (reuse.same)(&entry.backend, backend);
+        if same {
+            self.targets.push(Arc::clone(entry));
+        }
+        same
     }
 
     /// M7: the default backend serves every host level its Ingress has rules
@@ -170,6 +258,7 @@ impl<B, F: FnMut(&Backend) -> B> Compiler<'_, B, F> {
             hosts.push(&HostRule::Any);
         }
         let mut seen = Vec::with_capacity(hosts.len());
+        let mut nth = 0;
         for host in hosts {
             if seen.contains(&host) {
                 continue;
@@ -190,6 +279,11 @@ impl<B, F: FnMut(&Backend) -> B> Compiler<'_, B, F> {
                         winner,
                     },
                 );
+                continue;
+            }
+            nth += 1;
+            let is_default = |matched: &Matched| matches!(matched, Matched::DefaultBackend);
+            if self.reuse_entry((ingress, u32::MAX, nth - 1), level, is_default, backend) {
                 continue;
             }
             let backend = (self.map)(backend);

@@ -37,9 +37,10 @@ mod report;
 mod target;
 
 use std::cell::Cell;
+use std::collections::HashMap;
 use std::sync::Arc;
 
-pub(crate) use build::compile;
+pub(crate) use build::{Reuse, compile};
 pub use explain::Explanation;
 pub use options::{ImplementationSpecific, MatchKind, TableOptions};
 pub use outcome::{NotFound, Outcome, Route};
@@ -127,6 +128,80 @@ impl<B> RouteTable<B> {
         RouteTable {
             options: self.options.clone(),
             targets: self.targets.iter().map(|t| Arc::new(t.map(&mut map))).collect(),
+            index: Arc::clone(&self.index),
+            report: self.report.clone(),
+        }
+    }
+
+    /// [`map_backends`](Self::map_backends), taking the entry at the same
+    /// place in `mapped` for every entry that is (by address) an entry of
+    /// `previous`, where `mapped` is what `previous` was mapped to. With a
+    /// table from [`IngressSet::compile_reusing`], only the entries of
+    /// changed objects are mapped anew; `kept` sees the backend of each
+    /// entry taken over (to note that it is still in use, say). Tables
+    /// that do not go together (`mapped` not mapped from `previous`) are
+    /// noticed, and everything is mapped anew.
+    ///
+    /// ```
+    /// use std::sync::Arc;
+    /// use ingress_core::{HttpIngressPath, Ingress, IngressBackend, IngressSet, TableOptions};
+    ///
+    /// let rule = |name: &str, service: &str| {
+    ///     Ingress::new("default", name)
+    ///         .with_rule(Some(&format!("{name}.example")), [HttpIngressPath::prefix("/", IngressBackend::service(service, 80))])
+    /// };
+    /// let options = TableOptions::default();
+    /// let mut set = IngressSet::new();
+    /// set.apply(&rule("a", "one"));
+    /// set.apply(&rule("b", "two"));
+    /// let first = set.compile(&options);
+    /// let first_mapped = first.map_backends(|backend| backend.to_string());
+    ///
+    /// set.apply(&rule("b", "three"));
+    /// let second = set.compile_reusing(&options, &first);
+    /// let mut kept = Vec::new();
+    /// let second_mapped = second.map_backends_reusing(&first, &first_mapped, |b| b.to_string(), |b| kept.push(b.clone()));
+    /// assert_eq!(second_mapped, second.map_backends(|backend| backend.to_string()));
+    /// assert_eq!(kept, ["default/one:80"]);
+    /// ```
+    pub fn map_backends_reusing<C>(
+        &self,
+        previous: &RouteTable<B>,
+        mapped: &RouteTable<C>,
+        mut map: impl FnMut(&B) -> C,
+        mut kept: impl FnMut(&C),
+    ) -> RouteTable<C> {
+        let together = previous.targets.len() == mapped.targets.len() && Arc::ptr_eq(&previous.index, &mapped.index);
+        let places: HashMap<usize, usize, foldhash::fast::RandomState> = if together {
+            let address = |target: &Arc<RouteTarget<B>>| Arc::as_ptr(target) as usize;
+            previous
+                .targets
+                .iter()
+                .enumerate()
+                .map(|(place, t)| (address(t), place))
+                .collect()
+        } else {
+            HashMap::default()
+        };
+        let targets = self
+            .targets
+            .iter()
+            .map(|target| {
+                let earlier = places
+                    .get(&(Arc::as_ptr(target) as usize))
+                    .and_then(|&place| mapped.targets.get(place));
+                match earlier {
+                    Some(earlier) => {
+                        kept(&earlier.backend);
+                        Arc::clone(earlier)
+                    }
+                    None => Arc::new(target.map(&mut map)),
+                }
+            })
+            .collect();
+        RouteTable {
+            options: self.options.clone(),
+            targets,
             index: Arc::clone(&self.index),
             report: self.report.clone(),
         }

@@ -366,6 +366,7 @@ impl<P: Publish> Feed<P> {
         let update = Update {
             first,
             routes: &self.routes.table,
+            previous_routes: self.routes.retired.as_ref().unwrap_or(&self.routes.table),
             routes_changed,
             endpoints: &self.endpoints,
             endpoints_changed,
@@ -384,6 +385,8 @@ impl<P: Publish> Feed<P> {
             ours: &self.routes.applied,
         };
         self.publisher.publish(&update);
+        // Freed once published, not before: no one waits for it.
+        self.routes.retired = None;
         self.published = true;
         self.status.set_ready();
         Some(Rebuilt {

@@ -25,6 +25,11 @@ pub struct Update<'a> {
     /// The routes of our Ingresses, to [`Backend`]s, with the build report
     /// (rejections, conflicts, unmatchable rules).
     pub routes: &'a RouteTable<Backend>,
+    /// The routes of the update before (the same table as `routes` when
+    /// they did not change). Unchanged objects keep their entries, shared:
+    /// a publisher that maps the routes to its own values can map only
+    /// the new entries, with [`RouteTable::map_backends_reusing`].
+    pub previous_routes: &'a RouteTable<Backend>,
     /// Whether the routes were rebuilt (Ingresses or classes changed).
     pub routes_changed: bool,
     /// The ready endpoints of every Service port, with findings.

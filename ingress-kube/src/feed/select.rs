@@ -74,6 +74,9 @@ pub(crate) struct RouteSide {
     /// The IngressClasses the entries of `seen` were selected with.
     seen_classes: Vec<Arc<IngressClass>>,
     pub(crate) table: RouteTable<Backend>,
+    /// The table `table` replaced at this rebuild, until it is published:
+    /// a publisher maps only the entries the two do not share.
+    pub(crate) retired: Option<RouteTable<Backend>>,
     pub(crate) ignored: Vec<IgnoredIngress>,
     pub(crate) sources: HashMap<ObjectKey, Source>,
     /// Ingresses validated by the last rebuild.
@@ -229,9 +232,11 @@ impl RouteSide {
         }
         // The set changed (a served version or a rejection); the table may
         // still route as before (say, only the class field changed).
-        let table = self.set.compile(options);
+        let table = self.set.compile_reusing(options, &self.table);
         let changed = table != self.table;
-        self.table = table;
+        if changed {
+            self.retired = Some(std::mem::replace(&mut self.table, table));
+        }
         changed
     }
 }

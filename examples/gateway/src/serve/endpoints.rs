@@ -11,7 +11,7 @@ use std::collections::HashMap;
 use std::fmt;
 use std::net::SocketAddr;
 use std::ops::Deref;
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Instant;
 
@@ -70,6 +70,9 @@ pub(crate) struct Upstream {
     /// Taken to count ejected endpoints and set the gauge, so that the
     /// last count taken is the last one set.
     counting: Mutex<()>,
+    /// The last refresh of [`Upstreams`] that found a route to it (only
+    /// the publishing thread writes it).
+    listed: AtomicU64,
 }
 
 impl Upstream {
@@ -80,6 +83,7 @@ impl Upstream {
             turn: AtomicUsize::new(0),
             policy: Policy::DEFAULT,
             counting: Mutex::new(()),
+            listed: AtomicU64::new(0),
         }
     }
 
@@ -174,7 +178,7 @@ impl fmt::Display for Target {
 /// Every backend's slot, and every endpoint's connections.
 #[derive(Debug, Default)]
 pub(crate) struct Upstreams {
-    slots: HashMap<ServiceBackend, Slot, RandomState>,
+    slots: HashMap<ServiceBackend, Arc<Upstream>, RandomState>,
     /// One [`Endpoint`] per address, shared by the backends that lead there
     /// and kept across refreshes (with its idle connections) while in use.
     endpoints: HashMap<SocketAddr, Arc<Endpoint>, RandomState>,
@@ -185,13 +189,6 @@ pub(crate) struct Upstreams {
     /// Backends whose slot the last refresh created or gave new
     /// endpoints, for the metrics.
     changed: Vec<ServiceBackend>,
-}
-
-/// A backend's slot, and the last refresh that listed it.
-#[derive(Debug)]
-struct Slot {
-    upstream: Arc<Upstream>,
-    generation: u64,
 }
 
 /// `key`'s endpoints in `table`: an address already in `old` keeps its
@@ -268,9 +265,11 @@ impl Upstreams {
     }
 
     /// Starts a refresh: give each backend in use to
-    /// [`Refresh::target`], then call [`Refresh::finish`]. Mapping a new
-    /// route table through `target` refreshes the slots and maps the
-    /// table in one lookup per route (see [`Upstreams::refresh`]).
+    /// [`Refresh::target`] (or, for a route taken over from the last
+    /// table, its target to [`Refresh::keeper`]), then call
+    /// [`Refresh::finish`]. Mapping a new route table through `target`
+    /// refreshes the slots and maps the table in one lookup per route (see
+    /// [`Upstreams::refresh`]).
     pub(crate) fn begin<'u>(
         &'u mut self,
         pool: &'u Arc<Pool<TcpConnect>>,
@@ -291,19 +290,23 @@ impl Upstreams {
     /// routes (an endpoint change alone, B2): the slots are the backends
     /// the routes use.
     pub(crate) fn refresh_endpoints(&mut self, pool: &Arc<Pool<TcpConnect>>, table: &EndpointTable) {
-        self.generation += 1;
         self.changed.clear();
-        for (key, slot) in &mut self.slots {
-            slot.generation = self.generation;
-            let old = slot.upstream.endpoints.load_full();
+        self.resolve_all(pool, table);
+        self.dropped.clear();
+        self.collect_endpoints();
+    }
+
+    /// Gives every slot its endpoints from `table`, noting the ones that
+    /// changed.
+    fn resolve_all(&mut self, pool: &Arc<Pool<TcpConnect>>, table: &EndpointTable) {
+        for (key, upstream) in &self.slots {
+            let old = upstream.endpoints.load_full();
             let new = resolve(table, key, Some(&old), &mut self.endpoints, pool);
             if !same_addresses(&old, &new) {
-                slot.upstream.endpoints.store(Arc::new(new));
+                upstream.endpoints.store(Arc::new(new));
                 self.changed.push(key.clone());
             }
         }
-        self.dropped.clear();
-        self.collect_endpoints();
     }
 
     /// Keeps only the endpoints some slot uses (dropping the others' idle
@@ -311,7 +314,7 @@ impl Upstreams {
     fn collect_endpoints(&mut self) {
         let mut in_use = HashMap::with_capacity_and_hasher(self.endpoints.len(), RandomState::default());
         for slot in self.slots.values() {
-            if let Ok(members) = slot.upstream.endpoints.load().as_ref() {
+            if let Ok(members) = slot.endpoints.load().as_ref() {
                 for member in members.iter() {
                     in_use
                         .entry(member.endpoint.address())
@@ -330,12 +333,12 @@ impl Upstreams {
     /// The slot of `key`, if a route uses it.
     #[cfg(test)]
     pub(crate) fn slot(&self, key: &ServiceBackend) -> Option<Arc<Upstream>> {
-        self.slots.get(key).map(|slot| Arc::clone(&slot.upstream))
+        self.slots.get(key).map(Arc::clone)
     }
 
     /// Ready endpoints over all backends.
     pub(crate) fn endpoint_count(&self) -> usize {
-        self.slots.values().map(|slot| slot.upstream.count()).sum()
+        self.slots.values().map(|slot| slot.count()).sum()
     }
 
     /// Sets the endpoints-per-backend and ejected-endpoints gauges (one
@@ -353,9 +356,9 @@ impl Upstreams {
             let labels = BackendLabels {
                 backend: key.to_string(),
             };
-            let count = i64::try_from(slot.upstream.count()).unwrap_or(i64::MAX);
+            let count = i64::try_from(slot.count()).unwrap_or(i64::MAX);
             metrics.backend_endpoints.get_or_create(&labels).set(count);
-            slot.upstream.count_ejected(metrics);
+            slot.count_ejected(metrics);
         }
     }
 }
@@ -370,40 +373,37 @@ pub(crate) struct Refresh<'u> {
 
 impl Refresh<'_> {
     /// What routes to `backend` lead to: its slot, created with its
-    /// endpoints when new, given new endpoints when the endpoint table
-    /// changed (once per refresh).
+    /// endpoints when new (the others get new endpoints in
+    /// [`Refresh::finish`] when the endpoint table changed).
     pub(crate) fn target(&mut self, backend: &Backend) -> Target {
         let Backend::Service(key) = backend else {
             return Target::Unserved(backend.to_string().into());
         };
         let upstreams = &mut *self.upstreams;
         let generation = upstreams.generation;
-        let upstream = match upstreams.slots.get_mut(key) {
-            Some(slot) if slot.generation == generation => &slot.upstream,
-            Some(slot) => {
-                slot.generation = generation;
-                if self.table_changed {
-                    let old = slot.upstream.endpoints.load_full();
-                    let new = resolve(self.table, key, Some(&old), &mut upstreams.endpoints, self.pool);
-                    if !same_addresses(&old, &new) {
-                        slot.upstream.endpoints.store(Arc::new(new));
-                        upstreams.changed.push(key.clone());
-                    }
-                }
-                &slot.upstream
-            }
+        let upstream = match upstreams.slots.get(key) {
+            Some(upstream) => Arc::clone(upstream),
             None => {
                 let endpoints = resolve(self.table, key, None, &mut upstreams.endpoints, self.pool);
                 let upstream = Arc::new(Upstream::new(key.clone(), endpoints));
                 upstreams.changed.push(key.clone());
-                let slot = upstreams
-                    .slots
-                    .entry(key.clone())
-                    .or_insert(Slot { upstream, generation });
-                &slot.upstream
+                upstreams.slots.insert(key.clone(), Arc::clone(&upstream));
+                upstream
             }
         };
-        Target::Service(Arc::clone(upstream))
+        upstream.listed.store(generation, Ordering::Relaxed);
+        Target::Service(upstream)
+    }
+
+    /// What notes that a route taken over from the last table still leads
+    /// to a target: its slot stays, with no lookup.
+    pub(crate) fn keeper(&self) -> impl Fn(&Target) + use<> {
+        let generation = self.upstreams.generation;
+        move |target| {
+            if let Target::Service(upstream) = target {
+                upstream.listed.store(generation, Ordering::Relaxed);
+            }
+        }
     }
 
     /// Forgets the backends not given since [`Upstreams::begin`], and the
@@ -413,13 +413,19 @@ impl Refresh<'_> {
         let upstreams = self.upstreams;
         let generation = upstreams.generation;
         let mut dropped = Vec::new();
-        upstreams.slots.retain(|key, slot| {
-            let listed = slot.generation == generation;
+        upstreams.slots.retain(|key, upstream| {
+            let listed = upstream.listed.load(Ordering::Relaxed) == generation;
             if !listed {
                 dropped.push(key.clone());
             }
             listed
         });
+        // The slots of the new routes get the new endpoints before the
+        // routes are published; the dropped ones keep theirs for the
+        // requests the old routes still send there.
+        if self.table_changed {
+            upstreams.resolve_all(self.pool, self.table);
+        }
         if self.table_changed || !dropped.is_empty() {
             upstreams.collect_endpoints();
         }

@@ -63,7 +63,17 @@ impl Publish for Publisher {
         let pool = &gateway.pool;
         let routed = if update.routes_changed {
             let mut refresh = self.upstreams.begin(pool, update.endpoints, update.endpoints_changed);
-            let routed = update.routes.map_backends(|backend| refresh.target(backend));
+            // Routes of Ingresses that did not change are the published
+            // ones, shared: only the others are mapped.
+            let published = gateway.routes.load_full();
+            let keep = refresh.keeper();
+            let routed = update.routes.map_backends_reusing(
+                update.previous_routes,
+                published.table(),
+                |backend| refresh.target(backend),
+                keep,
+            );
+            drop(published);
             refresh.finish();
             Some(routed)
         } else {

@@ -12,7 +12,7 @@ use k8s_openapi::api::core::v1::Service;
 use k8s_openapi::api::discovery::v1::EndpointSlice;
 use serde_json::json;
 
-use super::{Upstream, Upstreams};
+use super::{Target, Upstream, Upstreams};
 use crate::serve::metrics::Metrics;
 use crate::upstream::{Pool, TcpConnect};
 
@@ -182,4 +182,33 @@ fn b2_a_route_change_keeps_the_slots_it_finds_and_adds_new_ones() {
         series(&metrics, "ingress_backend_endpoints{"),
         ["ingress_backend_endpoints{backend=\"default/api:80\"} 0"]
     );
+}
+
+#[test]
+fn b2_a_kept_route_keeps_its_slot_and_new_endpoints_reach_it() {
+    let pool = Pool::new(TcpConnect {
+        timeout: Duration::from_secs(1),
+    });
+    let mut upstreams = Upstreams::default();
+    upstreams.refresh(&pool, &table(&[1]), true, &[backend(), other_backend()]);
+    let web = slot(&upstreams);
+    let Backend::Service(api) = other_backend() else {
+        panic!("a Service backend")
+    };
+
+    // A route change that takes web's route over (kept, no lookup) and
+    // drops api's, with new endpoints at the same time.
+    let endpoints = table(&[1, 2]);
+    let refresh = upstreams.begin(&pool, &endpoints, true);
+    let kept = Target::Service(Arc::clone(&web));
+    refresh.keeper()(&kept);
+    refresh.finish();
+    assert!(Arc::ptr_eq(&web, &slot(&upstreams)), "web keeps its slot");
+    assert_eq!(web.members().len(), 2, "and gets the new endpoints");
+    assert!(upstreams.slot(&api).is_none(), "api's slot goes");
+
+    // Neither given nor kept: gone too, with its endpoints.
+    upstreams.begin(&pool, &endpoints, false).finish();
+    assert!(upstreams.slot(web.key()).is_none());
+    assert!(upstreams.endpoints().is_empty());
 }
