@@ -8,6 +8,9 @@
 //! EndpointSlice controller, plus the metadata the API server adds (uid,
 //! resourceVersion, creationTimestamp, generation). Stages:
 //!
+//! - **decode churn**: bytes allocated in all (and freed again) to
+//!   decode each object, as the cluster source decodes it and through
+//!   kube's `DynamicObject::try_parse`, which it used before;
 //! - **decoded**: the objects as the watcher hands them over, each behind
 //!   an `Arc` as the store keeps it;
 //! - **stripped**: the same after [`Strip`], what the reflector stores
@@ -36,6 +39,8 @@ use ingress_kube::cluster::Strip;
 use k8s_openapi::api::core::v1::Service;
 use k8s_openapi::api::discovery::v1::EndpointSlice;
 use k8s_openapi::api::networking::v1::Ingress;
+use kube::Resource;
+use kube::core::DynamicObject;
 use serde::de::DeserializeOwned;
 use serde_json::{Value, json};
 use stats_alloc::{INSTRUMENTED_SYSTEM, Region, Stats, StatsAlloc};
@@ -190,16 +195,34 @@ fn report(stage: &str, objects: usize, bytes: isize) {
     println!("memory: {stage:<44} {bytes:>11} bytes ({mib:7.2} MiB) {per_object:>6} B/object");
 }
 
+/// One object as the cluster source decodes it: kube's watcher hands
+/// over a `DynamicObject` (typed metadata, the rest a JSON tree); its
+/// metadata is moved into the type and the tree decoded by value.
+fn parse<K: DeserializeOwned + Resource>(text: &[u8]) -> K {
+    let object: DynamicObject = serde_json::from_slice(text).unwrap_or_else(|error| panic!("bench object: {error}"));
+    let mut parsed: K = serde_json::from_value(object.data).unwrap_or_else(|error| panic!("bench object: {error}"));
+    *parsed.meta_mut() = object.metadata;
+    parsed
+}
+
+/// The same through `DynamicObject::try_parse`, which writes the whole
+/// object back into a second tree first (the cluster source's decode
+/// before it).
+fn try_parse<K: DeserializeOwned + Resource>(text: &[u8]) -> K {
+    let object: DynamicObject = serde_json::from_slice(text).unwrap_or_else(|error| panic!("bench object: {error}"));
+    object
+        .try_parse()
+        .unwrap_or_else(|error| panic!("bench object: {error}"))
+}
+
 /// The objects of `texts` decoded, each behind an `Arc`, stripped or not;
 /// with the bytes they hold.
-fn decode<K: DeserializeOwned + Strip>(texts: &[Vec<u8>], strip: bool) -> (Vec<Arc<K>>, isize) {
+fn decode<K: DeserializeOwned + Resource + Strip>(texts: &[Vec<u8>], strip: bool) -> (Vec<Arc<K>>, isize) {
     let region = Region::new(GLOBAL);
     let objects: Vec<Arc<K>> = texts
         .iter()
         .map(|text| {
-            // As kube's watcher decodes: into a JSON tree, then the type.
-            let tree: Value = serde_json::from_slice(text).unwrap_or_else(|error| panic!("bench object: {error}"));
-            let mut object: K = serde_json::from_value(tree).unwrap_or_else(|error| panic!("bench object: {error}"));
+            let mut object: K = parse(text);
             if strip {
                 object.strip();
             }
@@ -207,6 +230,16 @@ fn decode<K: DeserializeOwned + Strip>(texts: &[Vec<u8>], strip: bool) -> (Vec<A
         })
         .collect();
     (objects, held(region.change()))
+}
+
+/// Bytes allocated in all (most freed again at once) to decode each of
+/// `texts` by `decode` and drop it.
+fn churn<K>(texts: &[Vec<u8>], decode: fn(&[u8]) -> K) -> isize {
+    let region = Region::new(GLOBAL);
+    for text in texts {
+        drop(black_box(decode(text)));
+    }
+    isize::try_from(region.change().bytes_allocated).unwrap_or(isize::MAX)
 }
 
 fn encoded(n: usize, object: fn(usize) -> Value) -> Vec<Vec<u8>> {
@@ -227,6 +260,27 @@ fn main() {
         .map(Vec::len)
         .sum();
     println!("memory: {n} Ingresses, {n} Services, {n} EndpointSlices; {wire} bytes of JSON");
+
+    for (label, bytes) in [
+        (
+            "(a) decode churn, try_parse",
+            [
+                churn::<Ingress>(&ingresses, try_parse),
+                churn::<Service>(&services, try_parse),
+                churn::<EndpointSlice>(&slices, try_parse),
+            ],
+        ),
+        (
+            "(a) decode churn, as the source decodes",
+            [
+                churn::<Ingress>(&ingresses, parse),
+                churn::<Service>(&services, parse),
+                churn::<EndpointSlice>(&slices, parse),
+            ],
+        ),
+    ] {
+        report(label, 3 * n, bytes.iter().sum());
+    }
 
     let (mut decoded, mut stripped) = (0isize, 0isize);
     for (strip, label) in [(false, "decoded"), (true, "stripped")] {

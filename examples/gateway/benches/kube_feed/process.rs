@@ -85,6 +85,21 @@ impl Gateway {
     pub fn usage(&self) -> Usage {
         Usage::of(self.child.id())
     }
+
+    /// Bytes of its resident set in transparent huge pages now
+    /// (`AnonHugePages` in `/proc/PID/smaps_rollup`; 0 if unreadable).
+    /// Apart from [`usage`](Self::usage), which the CPU figures read
+    /// often: the kernel walks the whole address space for this.
+    pub fn huge_pages(&self) -> u64 {
+        let rollup = std::fs::read_to_string(format!("/proc/{}/smaps_rollup", self.child.id())).unwrap_or_default();
+        rollup
+            .lines()
+            .find_map(|line| line.strip_prefix("AnonHugePages:"))
+            .and_then(|rest| rest.split_whitespace().next())
+            .and_then(|n| n.parse::<u64>().ok())
+            .unwrap_or(0)
+            * 1024
+    }
 }
 
 impl Drop for Gateway {
