@@ -298,6 +298,22 @@ enum Change {
     Sync(Vec<Ingress>),
 }
 
+impl Change {
+    fn apply_to(&self, set: &mut IngressSet) {
+        match self {
+            Self::Apply(ingress) => {
+                set.apply(ingress);
+            }
+            Self::Remove(name) => {
+                set.remove(&ObjectKey::new("ns", name));
+            }
+            Self::Sync(ingresses) => {
+                set.sync(ingresses.iter());
+            }
+        }
+    }
+}
+
 fn change() -> impl Strategy<Value = Change> {
     prop_oneof![
         4 => ingress().prop_map(|ingress| Change::Apply(Box::new(ingress))),
@@ -316,17 +332,7 @@ proptest! {
     fn m6_serving_is_in_precedence_order_after_any_changes(changes in prop::collection::vec(change(), 0..24)) {
         let mut set = IngressSet::new();
         for change in &changes {
-            match change {
-                Change::Apply(ingress) => {
-                    set.apply(ingress);
-                }
-                Change::Remove(name) => {
-                    set.remove(&ObjectKey::new("ns", name));
-                }
-                Change::Sync(ingresses) => {
-                    set.sync(ingresses.iter());
-                }
-            }
+            change.apply_to(&mut set);
         }
         let listed: Vec<(bool, Option<SystemTime>, String)> = set
             .serving()
@@ -353,17 +359,7 @@ proptest! {
         let mut table = set.compile(&options);
         let mut mapped = table.map_backends(name);
         for change in &changes {
-            match change {
-                Change::Apply(ingress) => {
-                    set.apply(ingress);
-                }
-                Change::Remove(name) => {
-                    set.remove(&ObjectKey::new("ns", name));
-                }
-                Change::Sync(ingresses) => {
-                    set.sync(ingresses.iter());
-                }
-            }
+            change.apply_to(&mut set);
             let next = set.compile_reusing(&options, &table);
             prop_assert_eq!(&next, &set.compile(&options));
             let mut kept = 0;
