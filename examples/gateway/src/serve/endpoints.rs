@@ -268,8 +268,8 @@ impl Upstreams {
     /// [`Refresh::target`] (or, for a route taken over from the last
     /// table, its target to [`Refresh::keeper`]), then call
     /// [`Refresh::finish`]. Mapping a new route table through `target`
-    /// refreshes the slots and maps the table in one lookup per route (see
-    /// [`Upstreams::refresh`]).
+    /// refreshes the slots and maps the table in one lookup per new route;
+    /// when only the routes changed, existing slots keep their endpoints.
     pub(crate) fn begin<'u>(
         &'u mut self,
         pool: &'u Arc<Pool<TcpConnect>>,
