@@ -6,19 +6,34 @@
 //! arguments are parsed with the gateway's own command line, so a renamed
 //! flag or a port that no longer matches a probe breaks the build here, not
 //! in a cluster.
+//!
+//! The RBAC files are held to the requests the gateway makes: the
+//! Deployment's own command line runs against the fake API server (cluster
+//! wide with `10-rbac.yaml`, and with `--namespace` and
+//! `one-namespace/rbac.yaml`), every request is turned into the access RBAC
+//! checks (verb, group, resource, namespace), and each must be granted to
+//! the Deployment's service account by the roles bound to it, while each
+//! grant must be used (or be listed, with its reason, as unused by design).
+
+mod support;
 
 use std::collections::BTreeSet;
+use std::ffi::OsString;
 use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
 
 use clap::Parser as _;
 use ingress_gateway::cli::{Cli, Command, ServeArgs};
+use ingress_test_support::apiserver::{FakeApiServer, RequestRecord};
 use k8s_openapi::api::apps::v1::Deployment;
 use k8s_openapi::api::core::v1::{Container, Namespace, PodSpec, Service, ServiceAccount};
 use k8s_openapi::api::networking::v1::IngressClass;
-use k8s_openapi::api::rbac::v1::{ClusterRole, ClusterRoleBinding, PolicyRule, Role, RoleBinding};
+use k8s_openapi::api::rbac::v1::{ClusterRole, ClusterRoleBinding, PolicyRule, Role, RoleBinding, Subject};
 use k8s_openapi::apimachinery::pkg::util::intstr::IntOrString;
 use serde::Deserialize;
 use serde::de::DeserializeOwned;
+use serde_json::json;
+use support::Gateway;
 
 /// The namespace every namespaced object of `deploy/` lives in.
 const NAMESPACE: &str = "ingress-gateway";
@@ -90,17 +105,51 @@ fn typed<T: DeserializeOwned + serde::Serialize>(file: &str, document: &str) -> 
     object
 }
 
-fn load() -> Objects {
-    let mut files: Vec<PathBuf> = std::fs::read_dir(deploy_dir())
-        .expect("deploy/ exists")
-        .map(|entry| entry.expect("deploy/ is readable").path())
-        .collect();
+/// The files `kubectl apply -f deploy/` applies: the directory's own
+/// `.yaml` files (not those of its subdirectories), in name order.
+fn deploy_files() -> Vec<PathBuf> {
+    let mut files = Vec::new();
+    for entry in std::fs::read_dir(deploy_dir()).expect("deploy/ exists") {
+        let path = entry.expect("deploy/ is readable").path();
+        if path.is_dir() {
+            continue;
+        }
+        let name = path.file_name().expect("a file name").to_string_lossy();
+        assert!(name.ends_with(".yaml"), "{name}: deploy/ holds only .yaml files");
+        files.push(path);
+    }
     files.sort();
+    files
+}
+
+/// What the variant for one watched namespace applies: `deploy/` with
+/// `10-rbac.yaml` replaced by `one-namespace/rbac.yaml`, as that file's
+/// header says.
+fn one_namespace_files() -> Vec<PathBuf> {
+    let mut files = deploy_files();
+    let rbac = files
+        .iter_mut()
+        .find(|path| path.ends_with("10-rbac.yaml"))
+        .expect("deploy/10-rbac.yaml");
+    *rbac = deploy_dir().join(ONE_NAMESPACE_RBAC);
+    files
+}
+
+/// The RBAC file that replaces `10-rbac.yaml` for `--namespace`.
+const ONE_NAMESPACE_RBAC: &str = "one-namespace/rbac.yaml";
+
+/// The namespace `one-namespace/rbac.yaml` is written for.
+const WATCHED: &str = "apps";
+
+fn load() -> Objects {
+    load_files(&deploy_files())
+}
+
+fn load_files(files: &[PathBuf]) -> Objects {
     let mut objects = Objects::default();
     for path in files {
         let file = path.file_name().expect("a file name").to_string_lossy().into_owned();
-        assert!(file.ends_with(".yaml"), "{file}: deploy/ holds only .yaml files");
-        let text = std::fs::read_to_string(&path).expect("deploy/ files are UTF-8");
+        let text = std::fs::read_to_string(path).expect("deploy/ files are UTF-8");
         for document in documents(&text) {
             let meta: TypeMeta = serde_saphyr::from_str(&document).unwrap_or_else(|error| panic!("{file}: {error}"));
             match (meta.api_version.as_str(), meta.kind.as_str()) {
@@ -558,4 +607,328 @@ fn dockerfile_exposes_the_container_ports_and_runs_as_the_pod_user() {
     let last = users.last().expect("a USER instruction");
     let uid = last.split(':').next().and_then(|uid| uid.parse::<i64>().ok());
     assert_eq!(uid, run_as, "the image runs as the user the pod asks for");
+}
+
+/// One request as RBAC authorizes it: who asks is the Deployment's
+/// service account; what is asked is a verb on a resource of an API
+/// group, in a namespace or cluster-wide.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+struct Access {
+    namespace: Option<String>,
+    group: String,
+    resource: String,
+    verb: String,
+}
+
+impl std::fmt::Display for Access {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let group = if self.group.is_empty() { "core" } else { &self.group };
+        match &self.namespace {
+            Some(namespace) => write!(f, "{} {group}/{} in {namespace}", self.verb, self.resource),
+            None => write!(f, "{} {group}/{} cluster-wide", self.verb, self.resource),
+        }
+    }
+}
+
+/// The access a request to the API server needs, read from its method and
+/// path as the API server's request-info resolver reads them:
+/// `/api/v1/...` is the core group, `/apis/GROUP/VERSION/...` another;
+/// `namespaces/NS/` narrows to a namespace; a name makes a collection verb
+/// (`list`, `watch`, `create`) an object verb (`get`, `update`, `patch`,
+/// `delete`), and a segment after the name is a subresource.
+fn access(request: &RequestRecord) -> Access {
+    let path = request.path();
+    let segments: Vec<&str> = path.trim_start_matches('/').split('/').collect();
+    let (group, rest) = match segments.as_slice() {
+        ["api", "v1", rest @ ..] => ("", rest),
+        ["apis", group, _version, rest @ ..] => (*group, rest),
+        _ => panic!("{} {path}: not a resource request", request.method),
+    };
+    let (namespace, rest) = match rest {
+        ["namespaces", namespace, rest @ ..] if !rest.is_empty() => (Some((*namespace).to_owned()), rest),
+        _ => (None, rest),
+    };
+    let (resource, named) = match rest {
+        [resource] => ((*resource).to_owned(), false),
+        [resource, _name] => ((*resource).to_owned(), true),
+        [resource, _name, subresource] => (format!("{resource}/{subresource}"), true),
+        _ => panic!("{} {path}: not a resource request", request.method),
+    };
+    let verb = match (request.method.as_str(), named) {
+        ("GET", true) => "get",
+        ("GET", false) if request.is_watch() => "watch",
+        ("GET", false) => "list",
+        ("POST", false) => "create",
+        ("PUT", true) => "update",
+        ("PATCH", true) => "patch",
+        ("DELETE", true) => "delete",
+        ("DELETE", false) => "deletecollection",
+        (method, _) => panic!("{method} {path}: not a verb RBAC knows"),
+    };
+    Access {
+        namespace,
+        group: group.to_owned(),
+        resource,
+        verb: verb.to_owned(),
+    }
+}
+
+/// The rules that apply to `access` for the service account of `objects`:
+/// those of ClusterRoles bound cluster-wide, and, for a namespaced
+/// request, those of Roles (or ClusterRoles) bound in its namespace. A
+/// binding naming a role that `objects` lacks grants nothing.
+fn applicable_rules<'a>(objects: &'a Objects, access: &Access) -> Vec<&'a PolicyRule> {
+    let account = only(&objects.service_accounts, "ServiceAccount");
+    let names_account = |subjects: Option<&Vec<Subject>>| {
+        subjects.into_iter().flatten().any(|subject| {
+            subject.kind == "ServiceAccount"
+                && Some(&subject.name) == account.metadata.name.as_ref()
+                && subject.namespace == account.metadata.namespace
+        })
+    };
+    let cluster_role = |name: &str| {
+        objects
+            .cluster_roles
+            .iter()
+            .find(|role| role.metadata.name.as_deref() == Some(name))
+            .and_then(|role| role.rules.as_ref())
+    };
+    let mut rules: Vec<&PolicyRule> = Vec::new();
+    for binding in &objects.cluster_role_bindings {
+        if binding.role_ref.kind == "ClusterRole" && names_account(binding.subjects.as_ref()) {
+            rules.extend(cluster_role(&binding.role_ref.name).into_iter().flatten());
+        }
+    }
+    let Some(namespace) = access.namespace.as_deref() else {
+        return rules;
+    };
+    for binding in &objects.role_bindings {
+        if binding.metadata.namespace.as_deref() != Some(namespace) || !names_account(binding.subjects.as_ref()) {
+            continue;
+        }
+        let bound = match binding.role_ref.kind.as_str() {
+            "ClusterRole" => cluster_role(&binding.role_ref.name),
+            _ => objects
+                .roles
+                .iter()
+                .find(|role| {
+                    role.metadata.name.as_deref() == Some(binding.role_ref.name.as_str())
+                        && role.metadata.namespace.as_deref() == Some(namespace)
+                })
+                .and_then(|role| role.rules.as_ref()),
+        };
+        rules.extend(bound.into_iter().flatten());
+    }
+    rules
+}
+
+/// Whether a rule of `rules` grants `access`.
+fn granted(rules: &[&PolicyRule], access: &Access) -> bool {
+    rules.iter().any(|rule| {
+        let has = |list: Option<&Vec<String>>, item: &str| list.is_some_and(|list| list.iter().any(|x| x == item));
+        has(rule.api_groups.as_ref(), &access.group)
+            && has(rule.resources.as_ref(), &access.resource)
+            && rule.verbs.contains(&access.verb)
+    })
+}
+
+fn as_json<T: serde::Serialize>(object: &T) -> serde_json::Value {
+    serde_json::to_value(object).expect("k8s-openapi objects serialize")
+}
+
+/// Runs the Deployment's own command line (its listeners moved to
+/// loopback ports, `extra` flags added, its pod's downward-API variables
+/// set) against a fake API server until it has done everything the grants
+/// are for: listed and watched every kind, won its Lease, written the
+/// status of a served Ingress in `watched` and an Event on a rejected one
+/// there. Returns every access it asked for.
+async fn run_deployment(objects: &Objects, watched: &str, extra: &[&str]) -> BTreeSet<Access> {
+    let fake = FakeApiServer::start().await.expect("the fake API server starts");
+    let dir = ingress_test_support::ManifestDir::new();
+    let kubeconfig = fake.write_kubeconfig(dir.path()).expect("a kubeconfig");
+    fake.apply(as_json(only(&objects.ingress_classes, "IngressClass")))
+        .expect("the IngressClass applies");
+    let mut published = as_json(only(&objects.services, "Service"));
+    if let Some(object) = published.as_object_mut() {
+        object.insert(
+            "status".to_owned(),
+            json!({"loadBalancer": {"ingress": [{"ip": "203.0.113.80"}]}}),
+        );
+    }
+    fake.apply(published).expect("the gateway's Service applies");
+    let class = only(&objects.ingress_classes, "IngressClass").metadata.name.clone();
+    let ingress = |name: &str, host: &str| {
+        json!({
+            "apiVersion": "networking.k8s.io/v1", "kind": "Ingress",
+            "metadata": {"name": name, "namespace": watched},
+            "spec": {"ingressClassName": class, "rules": [{"host": host, "http": {"paths": [{
+                "path": "/", "pathType": "Prefix",
+                "backend": {"service": {"name": "web", "port": {"number": 80}}}}]}}]},
+        })
+    };
+    fake.apply(ingress("web", "web.example")).expect("an Ingress applies");
+    // V2: an IP address as host, for an Event.
+    fake.apply(ingress("broken", "10.0.0.9")).expect("an Ingress applies");
+
+    let mut args: Vec<OsString> = container(objects)
+        .args
+        .clone()
+        .unwrap_or_default()
+        .into_iter()
+        .map(|arg| match arg.parse::<std::net::SocketAddr>() {
+            Ok(_) => OsString::from("127.0.0.1:0"),
+            Err(_) => OsString::from(arg),
+        })
+        .collect();
+    args.extend(extra.iter().map(OsString::from));
+    let pod_namespace = deployment(objects)
+        .metadata
+        .namespace
+        .clone()
+        .expect("the Deployment's namespace");
+    let env = [
+        ("KUBECONFIG", kubeconfig.as_os_str()),
+        ("POD_NAME", "ingress-gateway-0".as_ref()),
+        ("POD_NAMESPACE", pod_namespace.as_ref()),
+    ];
+    let gateway = Gateway::spawn(&args, &env).await;
+    let status = || {
+        fake.get("networking.k8s.io/v1", "Ingress", Some(watched), "web")
+            .and_then(|ingress| ingress.pointer("/status/loadBalancer/ingress").cloned())
+    };
+    let started = Instant::now();
+    while status() != Some(json!([{"ip": "203.0.113.80"}]))
+        || fake.objects("events.k8s.io/v1", "Event", Some(watched)).is_empty()
+    {
+        assert!(
+            started.elapsed() < Duration::from_secs(20),
+            "no status and Event within 20 s\n{}",
+            gateway.logs()
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    drop(gateway);
+    fake.requests().iter().map(access).collect()
+}
+
+/// Grants that a run does not use, and why they stay. Reading one object
+/// (`get`) reveals nothing a `list` of its kind does not, so the watched
+/// kinds keep it for tools that read one object. A Lease `update` has the
+/// power of the `patch` kube-lease-manager uses. A repeated Event is
+/// patched into a series; the run emits each Event once.
+const UNUSED_BY_DESIGN: &[(&str, &str, &str)] = &[
+    ("networking.k8s.io", "ingresses", "get"),
+    ("networking.k8s.io", "ingressclasses", "get"),
+    ("", "services", "get"),
+    ("discovery.k8s.io", "endpointslices", "get"),
+    ("", "secrets", "get"),
+    ("coordination.k8s.io", "leases", "update"),
+    ("events.k8s.io", "events", "patch"),
+];
+
+/// Holds `objects`' RBAC to the accesses `asked`: every one is allowed,
+/// and every grant (of each bound role, in the namespace it is bound in)
+/// is used by one of them or is listed in [`UNUSED_BY_DESIGN`].
+fn check_least_privilege(objects: &Objects, asked: &BTreeSet<Access>) {
+    let refused: Vec<String> = asked
+        .iter()
+        .filter(|access| !granted(&applicable_rules(objects, access), access))
+        .map(ToString::to_string)
+        .collect();
+    assert!(refused.is_empty(), "RBAC refuses the gateway: {refused:#?}");
+
+    let account = only(&objects.service_accounts, "ServiceAccount");
+    let names_account = |subjects: Option<&Vec<Subject>>| {
+        subjects.into_iter().flatten().any(|subject| {
+            Some(&subject.name) == account.metadata.name.as_ref() && subject.namespace == account.metadata.namespace
+        })
+    };
+    // (namespace the grants hold in, or None for cluster-wide; the rules)
+    let mut bound: Vec<(Option<&str>, &[PolicyRule])> = Vec::new();
+    for binding in objects
+        .cluster_role_bindings
+        .iter()
+        .filter(|b| names_account(b.subjects.as_ref()))
+    {
+        let role = objects
+            .cluster_roles
+            .iter()
+            .find(|role| role.metadata.name.as_deref() == Some(binding.role_ref.name.as_str()))
+            .unwrap_or_else(|| {
+                panic!(
+                    "ClusterRoleBinding names a missing ClusterRole {}",
+                    binding.role_ref.name
+                )
+            });
+        bound.push((None, role.rules.as_deref().unwrap_or_default()));
+    }
+    for binding in objects
+        .role_bindings
+        .iter()
+        .filter(|b| names_account(b.subjects.as_ref()))
+    {
+        let namespace = binding.metadata.namespace.as_deref();
+        let role = objects
+            .roles
+            .iter()
+            .find(|role| {
+                role.metadata.name.as_deref() == Some(binding.role_ref.name.as_str())
+                    && role.metadata.namespace.as_deref() == namespace
+            })
+            .unwrap_or_else(|| panic!("RoleBinding names a missing Role {}", binding.role_ref.name));
+        bound.push((namespace, role.rules.as_deref().unwrap_or_default()));
+    }
+    let mut unused = Vec::new();
+    for (namespace, rules) in bound {
+        for (group, resource, verb) in grants(rules) {
+            let used = asked.iter().any(|access| {
+                (access.group.as_str(), access.resource.as_str(), access.verb.as_str())
+                    == (group.as_str(), resource.as_str(), verb.as_str())
+                    && (namespace.is_none() || access.namespace.as_deref() == namespace)
+            });
+            let by_design = UNUSED_BY_DESIGN.contains(&(group.as_str(), resource.as_str(), verb.as_str()));
+            if !used && !by_design {
+                let group = if group.is_empty() { "core" } else { group.as_str() };
+                unused.push(format!(
+                    "{verb} {group}/{resource} in {}",
+                    namespace.unwrap_or("the cluster")
+                ));
+            }
+        }
+    }
+    assert!(unused.is_empty(), "granted but never asked for: {unused:#?}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn rbac_allows_every_request_the_deployments_gateway_makes() {
+    let objects = load();
+    let asked = run_deployment(&objects, "default", &[]).await;
+    check_least_privilege(&objects, &asked);
+}
+
+#[test]
+fn one_namespace_rbac_grants_nothing_cluster_wide_but_reading_ingress_classes() {
+    let objects = load_files(&one_namespace_files());
+    let cluster_wide: BTreeSet<_> = objects
+        .cluster_roles
+        .iter()
+        .flat_map(|role| grants(role.rules.as_deref().unwrap_or_default()))
+        .collect();
+    assert_eq!(
+        cluster_wide,
+        expected(&[("networking.k8s.io", "ingressclasses", &["get", "list", "watch"])])
+    );
+    let namespaces: BTreeSet<_> = objects
+        .roles
+        .iter()
+        .map(|role| role.metadata.namespace.as_deref().expect("a Role's namespace"))
+        .collect();
+    assert_eq!(namespaces, BTreeSet::from([NAMESPACE, WATCHED]));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn one_namespace_rbac_allows_every_request_of_a_gateway_watching_it() {
+    let objects = load_files(&one_namespace_files());
+    let asked = run_deployment(&objects, WATCHED, &["--namespace", WATCHED]).await;
+    check_least_privilege(&objects, &asked);
 }
