@@ -176,3 +176,44 @@ async fn t1_tls_secrets_from_the_api_server_serve_their_hosts_and_rotate() {
     .await;
     task.abort();
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn t3_a_certificate_that_becomes_valid_serves_its_host_with_no_event() {
+    let ca = Ca::new();
+    let now = std::time::SystemTime::now();
+    let year = Duration::from_secs(365 * 24 * 3600);
+    // Issued by a clock 2 s ahead of ours: not valid yet when first listed.
+    let web = ca.leaf_between(&["web.example"], now + Duration::from_secs(2), now + year);
+    let fake = FakeApiServer::start().await.expect("fake API server");
+    for object in [
+        class(),
+        tls_ingress("web", "web.example", "web-tls"),
+        service("web"),
+        slice("web", &["10.0.0.1"]),
+        secret_json("web-tls", "kubernetes.io/tls", &web),
+    ] {
+        fake.apply(object).expect("applied");
+    }
+    let client = kube::Client::try_from(fake.config().expect("config")).expect("client");
+    let source = ClusterSource::new(client)
+        .with_coalescer(Coalescer::new(Duration::from_millis(20), Duration::from_millis(200)))
+        .with_certificates();
+    let resolver = CertificateResolver::new(self_signed_certificate(&["ingress.local"]).expect("a default"));
+    let to_string: fn(&Backend) -> String = |backend| backend.to_string();
+    let feed = Feed::new(
+        ClassSelector::default(),
+        Tables::new(to_string).with_certificates(resolver.clone()),
+    );
+    let status = feed.status().clone();
+    let task = tokio::spawn(source.run(feed));
+    until("the first tables", || status.is_ready()).await;
+    let served = || handshake(&resolver, &ca, "web.example", true).leaf;
+    if std::time::SystemTime::now() < now + Duration::from_secs(1) {
+        assert_ne!(served().as_ref(), Some(&web.der), "served before its notBefore");
+    }
+    let version = fake.resource_version();
+    // Nothing changes in the cluster; the feed rebuilds on its own.
+    until("the certificate once valid", || served().as_ref() == Some(&web.der)).await;
+    assert_eq!(fake.resource_version(), version, "the cluster changed meanwhile");
+    task.abort();
+}

@@ -5,13 +5,15 @@
 
 mod tls_common;
 
+use std::time::{Duration, Instant, SystemTime};
+
 use ingress_core::Backend;
 use ingress_core::tls::SecretRef;
 use ingress_kube::ClassSelector;
-use ingress_kube::feed::{Feed, Publish, Snapshot, Tables, Update};
+use ingress_kube::feed::{Feed, FileSource, Publish, Snapshot, Tables, Update};
 use ingress_kube::tls::{CertificateResolver, self_signed_certificate};
 use ingress_kube::{Format, Manifests};
-use ingress_test_support::{IngressClassYaml, SecretYaml, documents};
+use ingress_test_support::{IngressClassYaml, ManifestDir, SecretYaml, documents};
 use tls_common::{Ca, Leaf, handshake};
 
 /// An Ingress (of the default class) with one `spec.tls[]` entry per
@@ -360,4 +362,103 @@ fn t1_v8_claims_follow_the_served_version_and_plain_changes_leave_them() {
     let rebuilt = feed.rebuild().unwrap();
     assert!(rebuilt.certificates_changed);
     assert!(!served_by(&resolver, &ca, "www.example.com", &www));
+}
+
+/// Sleeps until the wall clock reads `at`.
+fn sleep_until(at: SystemTime) {
+    if let Ok(left) = at.duration_since(SystemTime::now()) {
+        std::thread::sleep(left);
+    }
+}
+
+/// Two Ingress hosts: one whose certificate becomes valid 2 s from now (an
+/// issuer's clock a little ahead of ours), one whose certificate expires
+/// 3 s from now.
+fn two_clocked_leaves(ca: &Ca, now: SystemTime) -> (Leaf, Leaf, Vec<String>) {
+    let year = Duration::from_secs(365 * 24 * 3600);
+    let early = ca.leaf_between(&["early.example.com"], now + Duration::from_secs(2), now + year);
+    let late = ca.leaf_between(&["late.example.com"], now - year, now + Duration::from_secs(3));
+    let docs = vec![
+        class_yaml(),
+        ingress_yaml(
+            "web",
+            &[("early.example.com", "early-tls"), ("late.example.com", "late-tls")],
+        ),
+        secret_yaml("early-tls", &early),
+        secret_yaml("late-tls", &late),
+    ];
+    (early, late, docs)
+}
+
+#[test]
+fn t3_a_host_moves_when_its_certificate_becomes_valid_or_expires_with_no_other_change() {
+    let ca = Ca::new();
+    let now = SystemTime::now();
+    let (early, late, docs) = two_clocked_leaves(&ca, now);
+    let resolver = CertificateResolver::new(self_signed_certificate(&["ingress.local"]).unwrap());
+    let mut feed = feed(&resolver);
+    feed.apply(snapshot(&docs));
+    feed.rebuild().unwrap();
+    assert!(!served_by(&resolver, &ca, "early.example.com", &early));
+    assert!(served_by(&resolver, &ca, "late.example.com", &late));
+    let findings = feed.publisher().seen.findings[0].clone();
+    assert!(
+        findings.len() == 1 && findings[0].contains("early.example.com") && findings[0].contains("not valid before"),
+        "{findings:?}"
+    );
+
+    // The feed asks for a rebuild when `early` becomes valid, and a rebuild
+    // before then changes nothing.
+    let due = feed.rebuild_due_at().expect("a rebuild is due");
+    assert!(
+        due > SystemTime::now() && due <= now + Duration::from_secs(2),
+        "{due:?}"
+    );
+    assert!(!feed.rebuild().unwrap().certificates_changed);
+    sleep_until(due);
+    let rebuilt = feed.rebuild().unwrap();
+    assert!(rebuilt.certificates_changed && !rebuilt.routes_changed);
+    assert!(served_by(&resolver, &ca, "early.example.com", &early));
+    assert!(served_by(&resolver, &ca, "late.example.com", &late));
+    assert_eq!(feed.publisher().seen.findings.last(), Some(&Vec::new()));
+
+    // Then when `late` expires (a second after its notAfter).
+    let due = feed.rebuild_due_at().expect("a rebuild is due");
+    assert!(
+        due > now + Duration::from_secs(2) && due <= now + Duration::from_secs(4),
+        "{due:?}"
+    );
+    sleep_until(due);
+    assert!(feed.rebuild().unwrap().certificates_changed);
+    assert!(!served_by(&resolver, &ca, "late.example.com", &late));
+    assert!(served_by(&resolver, &ca, "early.example.com", &early));
+    let findings = feed.publisher().seen.findings.last().cloned().unwrap_or_default();
+    assert!(
+        findings.len() == 1 && findings[0].contains("late.example.com") && findings[0].contains("expired"),
+        "{findings:?}"
+    );
+    // What is left is `early`'s expiry, a year away.
+    let due = feed.rebuild_due_at().expect("early expires some day");
+    assert!(due > now + Duration::from_secs(300 * 24 * 3600), "{due:?}");
+}
+
+#[test]
+fn t3_file_source_polls_rebuild_on_a_certificates_validity_change_without_a_file_change() {
+    let ca = Ca::new();
+    let now = SystemTime::now();
+    let (early, _late, docs) = two_clocked_leaves(&ca, now);
+    let dir = ManifestDir::new();
+    dir.write("all.yaml", documents(&docs));
+    let resolver = CertificateResolver::new(self_signed_certificate(&["ingress.local"]).unwrap());
+    let mut feed = feed(&resolver);
+    let mut files = FileSource::new(dir.path(), Duration::from_millis(50));
+    files.load(&mut feed).expect("the manifests load");
+    assert!(!served_by(&resolver, &ca, "early.example.com", &early));
+    let due = feed.rebuild_due_at().expect("a rebuild is due");
+    assert!(files.poll(&mut feed, Instant::now()).is_none(), "no file changed");
+    assert!(!served_by(&resolver, &ca, "early.example.com", &early));
+    sleep_until(due);
+    assert!(files.poll(&mut feed, Instant::now()).is_none(), "still no file changed");
+    assert!(served_by(&resolver, &ca, "early.example.com", &early));
+    assert_eq!(feed.publisher().seen.certificates_changed, [true, true]);
 }

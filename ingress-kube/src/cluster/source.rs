@@ -328,12 +328,27 @@ fn start_rebuilds<P: Publish + Send + 'static>(
         .map_err(ClusterError::thread)
 }
 
-/// The rebuild thread: applies every snapshot waiting, then rebuilds once.
+/// The rebuild thread: applies every snapshot waiting, then rebuilds once;
+/// also rebuilds, with no snapshot, when the feed asks to at a time
+/// ([`Feed::rebuild_due_at`]: a certificate expires or becomes valid).
 fn rebuild<P: Publish>(mut feed: Feed<P>, snapshots: &mpsc::Receiver<Snapshot>) {
-    while let Ok(snapshot) = snapshots.recv() {
-        feed.apply(snapshot);
-        while let Ok(more) = snapshots.try_recv() {
-            feed.apply(more);
+    loop {
+        let next = match feed.rebuild_due_at() {
+            None => snapshots.recv().map_err(|_| mpsc::RecvTimeoutError::Disconnected),
+            Some(at) => {
+                let wait = at.duration_since(std::time::SystemTime::now()).unwrap_or_default();
+                snapshots.recv_timeout(wait)
+            }
+        };
+        match next {
+            Ok(snapshot) => {
+                feed.apply(snapshot);
+                while let Ok(more) = snapshots.try_recv() {
+                    feed.apply(more);
+                }
+            }
+            Err(mpsc::RecvTimeoutError::Timeout) => {}
+            Err(mpsc::RecvTimeoutError::Disconnected) => return,
         }
         let _ = feed.rebuild();
     }

@@ -28,11 +28,22 @@ pub(crate) struct CertificateSide {
     /// The default certificate from its Secret, when one is named and
     /// usable.
     pub(crate) default: Option<Arc<CertifiedKey>>,
+    /// When a certificate of the table expires or becomes valid: the
+    /// table must be built again then, though no input changed.
+    pub(crate) next_change: Option<SystemTime>,
 }
 
 impl CertificateSide {
+    /// Whether the table as built is out of date at `now` because a
+    /// certificate's validity changed.
+    pub(crate) fn is_due(&self, now: SystemTime) -> bool {
+        self.next_change.is_some_and(|at| now >= at)
+    }
+
     /// Rebuilds the table when the claims or the Secrets they name (or the
-    /// default's Secret) differ from last time. Returns whether it did.
+    /// default's Secret) differ from last time, or when a certificate's
+    /// validity changed since ([`is_due`](Self::is_due)). Returns whether
+    /// it did.
     pub(crate) fn rebuild(
         &mut self,
         claims: TlsClaims,
@@ -45,10 +56,11 @@ impl CertificateSide {
         let named: Vec<Option<Arc<Secret>>> = claims.secrets().into_iter().map(find).collect();
         let default = default_secret.and_then(find);
         let inputs = (claims, named, default);
-        if self.inputs.as_ref() == Some(&inputs) {
+        if self.inputs.as_ref() == Some(&inputs) && !self.is_due(now) {
             return false;
         }
-        let (table, mut findings) = build_certificates_cached(&inputs.0, find, &mut self.parsed, now);
+        let (table, mut findings, next_change) = build_certificates_cached(&inputs.0, find, &mut self.parsed, now);
+        self.next_change = next_change;
         self.default = None;
         if let Some(wanted) = default_secret {
             let parsed = match &inputs.2 {

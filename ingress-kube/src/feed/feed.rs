@@ -272,6 +272,35 @@ impl<P: Publish> Feed<P> {
         routes || endpoints || secrets_changed
     }
 
+    /// When the feed must [`rebuild`](Self::rebuild) though no snapshot
+    /// came: the moment a certificate of the published table expires or
+    /// becomes valid (feature `tls`), so that its hosts move to the default
+    /// certificate, or back, on time rather than at the next unrelated
+    /// change. `None` while nothing published depends on the clock.
+    /// [`FileSource`](super::FileSource) and the cluster source wait for
+    /// it; a source of your own should too.
+    ///
+    /// ```
+    /// use ingress_kube::ClassSelector;
+    /// use ingress_kube::feed::{Feed, Snapshot, Update};
+    ///
+    /// let mut feed = Feed::new(ClassSelector::default(), |_: &Update<'_>| {});
+    /// feed.apply(Snapshot::from_manifests(&ingress_kube::Manifests::new()));
+    /// assert!(feed.rebuild().is_some());
+    /// // No certificate, so nothing to wait for.
+    /// assert_eq!(feed.rebuild_due_at(), None);
+    /// ```
+    pub fn rebuild_due_at(&self) -> Option<SystemTime> {
+        #[cfg(feature = "tls")]
+        {
+            self.certificates.next_change
+        }
+        #[cfg(not(feature = "tls"))]
+        {
+            None
+        }
+    }
+
     /// Whether every kind has been listed, so that a table may be built.
     pub fn is_synced(&self) -> bool {
         self.ingresses.is_some() && self.classes.is_some() && self.services.is_some() && self.slices.is_some()
@@ -322,12 +351,13 @@ impl<P: Publish> Feed<P> {
         }
         #[cfg(feature = "tls")]
         let certificates_changed = {
-            let rebuilt = (self.certificates_dirty || first)
+            let now = SystemTime::now();
+            let rebuilt = (self.certificates_dirty || first || self.certificates.is_due(now))
                 && self.certificates.rebuild(
                     self.routes.tls_claims(),
                     self.secrets.as_ref(),
                     self.default_certificate.as_ref(),
-                    SystemTime::now(),
+                    now,
                 );
             self.certificates_dirty = false;
             rebuilt || first

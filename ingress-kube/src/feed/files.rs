@@ -3,7 +3,7 @@
 
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
-use std::time::{Duration, Instant};
+use std::time::{Duration, Instant, SystemTime};
 
 use super::coalesce::Coalescer;
 use super::error::ReloadError;
@@ -115,8 +115,14 @@ impl FileSource {
     }
 
     /// One check at `now` (taken before the check): loads when the files
-    /// changed and have settled, else returns `None`.
+    /// changed and have settled, else returns `None`. When the files did
+    /// not change but a certificate's validity did
+    /// ([`Feed::rebuild_due_at`]), the feed rebuilds without a load (its
+    /// publisher hears of it; `None` is returned).
     pub fn poll<P: Publish>(&mut self, feed: &mut Feed<P>, now: Instant) -> Option<Result<FilesLoaded, ReloadError>> {
+        if feed.rebuild_due_at().is_some_and(|at| SystemTime::now() >= at) {
+            let _ = feed.rebuild();
+        }
         let stamp = Manifests::stamp(&self.path);
         if stamp == self.stamp {
             self.seen = stamp;

@@ -65,12 +65,15 @@ pub(crate) type ParsedSecrets = HashMap<SecretRef, (Option<Arc<Secret>>, Result<
 
 /// [`build_certificates`], parsing again only the Secrets that differ
 /// from those in `cache`, which is left holding this build's Secrets.
+/// Also returns when the table would next come out otherwise with the
+/// same inputs: the earliest [`TlsSecret::next_validity_change`] of the
+/// certificates it checked.
 pub(crate) fn build_certificates_cached(
     claims: &TlsClaims,
     mut secret: impl FnMut(&SecretRef) -> Option<Arc<Secret>>,
     cache: &mut ParsedSecrets,
     now: SystemTime,
-) -> (CertifiedTable, Vec<TlsFinding>) {
+) -> (CertifiedTable, Vec<TlsFinding>, Option<SystemTime>) {
     let mut fresh = ParsedSecrets::new();
     let (table, failures) = CertificateTable::build(claims, |name, host| {
         let entry = fresh.entry(name.clone()).or_insert_with(|| {
@@ -89,7 +92,11 @@ pub(crate) fn build_certificates_cached(
         certificate_for(&entry.1, host, now)
     });
     *cache = fresh;
-    (table, findings(claims, failures))
+    let next_change = cache
+        .values()
+        .filter_map(|(_, parsed)| parsed.as_ref().ok()?.next_validity_change(now))
+        .min();
+    (table, findings(claims, failures), next_change)
 }
 
 /// The certificate of a parsed Secret for `host`, checked at `now`.

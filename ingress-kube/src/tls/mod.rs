@@ -15,8 +15,10 @@
 //! - The default certificate serves no SNI, unknown names and those
 //!   hosts: a given one ([`TlsSecret::from_secret`] of the Secret named by
 //!   a flag), else [`self_signed_certificate`] made at start.
-//! - Validity dates are checked when the table is built; a certificate
-//!   that expires later keeps serving until the next rebuild.
+//! - Validity dates are checked when the table is built, and the feed
+//!   builds it again when a certificate it checked expires or becomes
+//!   valid ([`Feed::rebuild_due_at`](crate::feed::Feed::rebuild_due_at)),
+//!   so a host moves to the default certificate, or back to its own, then.
 //! - No type here prints key material in `Debug` or `Display` output, and
 //!   no error quotes Secret data.
 //!

@@ -3,6 +3,7 @@
 #![allow(dead_code, unreachable_pub)]
 
 use std::sync::{Arc, Mutex};
+use std::time::SystemTime;
 
 use ingress_core::objects::IngressTls;
 use ingress_core::{HttpIngressPath, Ingress, IngressBackend};
@@ -51,11 +52,21 @@ impl Ca {
     }
 
     pub fn leaf_dated(&self, names: &[&str], not_before: (i32, u8, u8), not_after: (i32, u8, u8)) -> Leaf {
+        self.leaf_between(
+            names,
+            date_time_ymd(not_before.0, not_before.1, not_before.2).into(),
+            date_time_ymd(not_after.0, not_after.1, not_after.2).into(),
+        )
+    }
+
+    /// A leaf for `names` valid between the two moments (written in whole
+    /// seconds, rounded down, as certificates hold them).
+    pub fn leaf_between(&self, names: &[&str], not_before: SystemTime, not_after: SystemTime) -> Leaf {
         let key = KeyPair::generate().expect("test TLS setup");
         let mut params =
             CertificateParams::new(names.iter().map(|n| (*n).to_owned()).collect::<Vec<_>>()).expect("test TLS setup");
-        params.not_before = date_time_ymd(not_before.0, not_before.1, not_before.2);
-        params.not_after = date_time_ymd(not_after.0, not_after.1, not_after.2);
+        params.not_before = not_before.into();
+        params.not_after = not_after.into();
         let cert = params.signed_by(&key, &self.issuer).expect("test TLS setup");
         Leaf {
             cert_pem: format!("{}{}", cert.pem(), self.issuer.pem()),
