@@ -302,3 +302,60 @@ async fn key_material_never_reaches_the_logs_or_the_admin_pages() {
         }
     }
 }
+
+/// The value of the metric line starting with `name` (labels included).
+fn metric(metrics: &str, name: &str) -> Option<f64> {
+    metrics
+        .lines()
+        .find_map(|line| line.strip_prefix(name)?.strip_prefix(' ')?.parse().ok())
+}
+
+#[tokio::test]
+async fn failed_handshakes_are_counted_by_reason() {
+    use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
+    let app = Backend::start("app").await;
+    let ca = TestCa::new();
+    let leaf = ca.leaf(&["shop.example"]);
+    let dir = manifests(&app, &[("shop.example", "shop-tls")], &[("shop-tls", &leaf)]);
+    let (gateway, tls) = start(&dir, &["--header-read-timeout-ms", "300"]).await;
+    let failures = |metrics: &str, reason: &str| {
+        metric(
+            metrics,
+            &format!("ingress_tls_handshake_failures_total{{reason=\"{reason}\"}}"),
+        )
+    };
+    let before = gateway.metrics().await;
+    for reason in ["timeout", "closed", "client_alert", "protocol"] {
+        assert_eq!(failures(&before, reason), Some(0.0), "{reason}\n{before}");
+    }
+
+    // One that finishes.
+    TlsClient::verifying(&ca).connect(tls, "shop.example").await.unwrap();
+    // A client that does not trust our certificate says so with an alert.
+    let stranger = TlsClient::verifying(&TestCa::new());
+    assert!(stranger.connect(tls, "shop.example").await.is_err());
+    // A TCP check: connect and close.
+    drop(step("connect", tokio::net::TcpStream::connect(tls)).await.unwrap());
+    // Plain HTTP to the TLS port.
+    let mut plain = step("connect", tokio::net::TcpStream::connect(tls)).await.unwrap();
+    plain
+        .write_all(b"GET / HTTP/1.1\r\nHost: shop.example\r\n\r\n")
+        .await
+        .unwrap();
+    let mut rest = Vec::new();
+    let _ = step("the TLS port closes", plain.read_to_end(&mut rest)).await;
+    // Silent until the header read timeout.
+    let mut silent = step("connect", tokio::net::TcpStream::connect(tls)).await.unwrap();
+    let _ = step("the silent connection closes", silent.read_to_end(&mut rest)).await;
+
+    let counted = eventually("every handshake counted", STEP, || async {
+        let metrics = gateway.metrics().await;
+        let reasons = ["timeout", "closed", "client_alert", "protocol"];
+        reasons
+            .iter()
+            .all(|reason| failures(&metrics, reason) == Some(1.0))
+            .then_some(metrics)
+    })
+    .await;
+    assert_eq!(metric(&counted, "ingress_tls_handshakes_total"), Some(1.0), "{counted}");
+}

@@ -58,6 +58,8 @@ pub(crate) struct Metrics {
     feed: FeedMetrics,
     /// Connections and HTTP/2 streams against the limits.
     pub(crate) limits: LimitMetrics,
+    /// TLS handshakes.
+    pub(crate) tls: TlsMetrics,
 }
 
 /// Client connections and HTTP/2 streams against the limits (see
@@ -99,6 +101,88 @@ impl LimitMetrics {
             metrics.h2.goaways.clone(),
         );
         metrics
+    }
+}
+
+#[derive(Debug, Clone, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct ReasonLabels {
+    reason: &'static str,
+}
+
+/// Why a TLS handshake on the TLS listener did not finish.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum HandshakeFailure {
+    /// Not finished within the header read timeout.
+    Timeout,
+    /// The connection closed or broke first (port scanners, TCP health
+    /// checks, clients that gave up).
+    Closed,
+    /// The client sent an alert: most often it refused our certificate
+    /// (unknown CA, expired, wrong name), which is what this counts for an
+    /// operator.
+    ClientAlert,
+    /// Anything else rustls refused: no common version or cipher suite,
+    /// bytes that are not TLS (plain HTTP sent to the TLS port), a broken
+    /// message.
+    Protocol,
+}
+
+impl HandshakeFailure {
+    const ALL: [Self; 4] = [Self::Timeout, Self::Closed, Self::ClientAlert, Self::Protocol];
+
+    fn label(self) -> &'static str {
+        match self {
+            Self::Timeout => "timeout",
+            Self::Closed => "closed",
+            Self::ClientAlert => "client_alert",
+            Self::Protocol => "protocol",
+        }
+    }
+}
+
+/// TLS handshakes on the TLS listener: those that finished, and why the
+/// others did not.
+pub(crate) struct TlsMetrics {
+    handshakes: Counter,
+    /// One counter per [`HandshakeFailure`], in `ALL` order, made at start
+    /// so that every reason is shown from the first scrape.
+    failures: [Counter; 4],
+}
+
+impl TlsMetrics {
+    fn register(registry: &mut Registry) -> Self {
+        let handshakes = Counter::default();
+        registry.register(
+            "ingress_tls_handshakes",
+            "TLS handshakes finished on the TLS listener",
+            handshakes.clone(),
+        );
+        let family = Family::<ReasonLabels, Counter>::default();
+        registry.register(
+            "ingress_tls_handshake_failures",
+            "TLS handshakes that did not finish, by reason (timeout, closed, client_alert, protocol)",
+            family.clone(),
+        );
+        let failures =
+            HandshakeFailure::ALL.map(|reason| family.get_or_create(&ReasonLabels { reason: reason.label() }).clone());
+        Self { handshakes, failures }
+    }
+
+    /// Counts a finished handshake.
+    pub(crate) fn count_handshake(&self) {
+        self.handshakes.inc();
+    }
+
+    /// Counts a handshake that failed for `reason`.
+    pub(crate) fn count_failure(&self, reason: HandshakeFailure) {
+        let [timeout, closed, client_alert, protocol] = &self.failures;
+        let counter = match reason {
+            HandshakeFailure::Timeout => timeout,
+            HandshakeFailure::Closed => closed,
+            HandshakeFailure::ClientAlert => client_alert,
+            HandshakeFailure::Protocol => protocol,
+        };
+        counter.inc();
     }
 }
 
@@ -306,10 +390,12 @@ impl Metrics {
         let feed = FeedMetrics::register(&mut registry);
         let failover = FailoverMetrics::register(&mut registry);
         let limits = LimitMetrics::register(&mut registry);
+        let tls = TlsMetrics::register(&mut registry);
         Self {
             feed,
             failover,
             limits,
+            tls,
             registry,
             requests,
             table_builds,

@@ -98,7 +98,7 @@ pub(crate) async fn serve(
             let _slot = slot;
             // The TLS handshake, on TLS connections.
             let stream = tokio::select! {
-                opened = accepted.open(&gateway.timer, gateway.settings.header_read_timeout) => opened,
+                opened = accepted.open(&gateway.timer, gateway.settings.header_read_timeout, &gateway.metrics.tls) => opened,
                 _ = stopping.changed() => return,
             };
             let Some(stream) = stream else { return };

@@ -2,6 +2,7 @@
 //! accepted connection says which it came from, and is opened (the TLS
 //! handshake) in its own task.
 
+use std::io;
 use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
@@ -11,6 +12,7 @@ use tokio_rustls::TlsAcceptor;
 
 use super::Stream;
 use crate::serve::accept::{self, Backoff};
+use crate::serve::metrics::{HandshakeFailure, TlsMetrics};
 use crate::serve::redirect::Redirect;
 use crate::timer::CoarseTimer;
 
@@ -117,22 +119,38 @@ impl Accepted {
 
     /// The connection ready for HTTP: a plain one as it is; a TLS one once
     /// its handshake finished, within `within`. `None` if the handshake
-    /// failed or took too long (logged at debug level, by what failed).
-    pub(crate) async fn open(self, timer: &CoarseTimer, within: Duration) -> Option<Stream> {
+    /// failed or took too long (logged at debug level, by what failed;
+    /// counted in `metrics` by reason).
+    pub(crate) async fn open(self, timer: &CoarseTimer, within: Duration, metrics: &TlsMetrics) -> Option<Stream> {
         let acceptor = match self.side {
             Side::Plain(_) => return Some(Stream::Plain(self.stream)),
             Side::Tls(acceptor) => acceptor,
         };
         match timer.timeout(within, acceptor.accept(self.stream)).await {
-            Ok(Ok(tls)) => Some(Stream::Tls(Box::new(tls))),
+            Ok(Ok(tls)) => {
+                metrics.count_handshake();
+                Some(Stream::Tls(Box::new(tls)))
+            }
             Ok(Err(error)) => {
                 tracing::debug!(peer = %self.peer, %error, "TLS handshake failed");
+                metrics.count_failure(failure_of(&error));
                 None
             }
             Err(_) => {
                 tracing::debug!(peer = %self.peer, ?within, "TLS handshake not finished in time");
+                metrics.count_failure(HandshakeFailure::Timeout);
                 None
             }
         }
+    }
+}
+
+/// What made a handshake fail: tokio-rustls hands rustls's own error over
+/// inside the I/O error; any other I/O error is the connection's.
+fn failure_of(error: &io::Error) -> HandshakeFailure {
+    match error.get_ref().and_then(|inner| inner.downcast_ref::<rustls::Error>()) {
+        Some(rustls::Error::AlertReceived(_)) => HandshakeFailure::ClientAlert,
+        Some(_) => HandshakeFailure::Protocol,
+        None => HandshakeFailure::Closed,
     }
 }
