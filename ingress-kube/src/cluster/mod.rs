@@ -26,6 +26,15 @@
 //! `events.k8s.io` events, `get`, `create`, `update` and `patch` on
 //! `coordination.k8s.io` leases in the election's namespace, and `get`
 //! on the published Service when it is outside the namespace watched.
+//! [`ClusterSource::with_certificates`] adds `list` and `watch` on
+//! `secrets` (core). The repository's `deploy/` has both variants as
+//! manifests, checked by a test against the requests the gateway makes.
+//!
+//! How it is tested: against a fake API server on loopback, in the
+//! repository's test-support crate, that speaks the list/watch protocol
+//! as kube-rs 5 uses it (paged lists, watch streams with bookmarks,
+//! `410 Gone`, server-side apply of status, Leases, Events, outages), not
+//! against a real cluster, which the development machine cannot run.
 //!
 //! ```
 //! use std::time::Duration;
