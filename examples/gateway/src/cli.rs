@@ -149,6 +149,14 @@ pub struct ServeSource {
     /// Default: `ingress-gateway-leader`.
     #[arg(long, value_name = "NAME", conflicts_with = "manifests")]
     pub election_id: Option<String>,
+    /// With --kube: write nothing to the cluster (no Lease, no status, no
+    /// Events), only watch it: for a gateway run beside the cluster's own,
+    /// from a laptop say, or with read-only credentials.
+    #[arg(
+        long,
+        conflicts_with_all = ["manifests", "publish_status_address", "publish_service", "election_id"]
+    )]
+    pub no_write_back: bool,
 }
 
 /// A Service named `NS/NAME`.

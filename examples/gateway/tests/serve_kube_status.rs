@@ -106,6 +106,66 @@ async fn publish_status_address_sets_the_status_of_a_served_ingress() {
     assert!(metrics.contains("ingress_feed_events_emitted_total 1"), "{metrics}");
 }
 
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn no_write_back_serves_the_cluster_and_writes_nothing_to_it() {
+    let fake = FakeApiServer::start().await.unwrap();
+    let dir = ingress_test_support::ManifestDir::new();
+    let kubeconfig = fake.write_kubeconfig(dir.path()).unwrap();
+    fake.apply(json!({
+        "apiVersion": "networking.k8s.io/v1", "kind": "IngressClass",
+        "metadata": {"name": "gateway",
+            "annotations": {"ingressclass.kubernetes.io/is-default-class": "true"}},
+        "spec": {"controller": "ingress-rs.dev/ingress-gateway"},
+    }))
+    .unwrap();
+    fake.apply(ingress("web", "web.example")).unwrap();
+    // Would get an Event from a gateway that writes back.
+    fake.apply(ingress("broken", "10.0.0.9")).unwrap();
+    let args: Vec<OsString> = [
+        "serve",
+        "--kube",
+        "--no-write-back",
+        "--listen",
+        "127.0.0.1:0",
+        "--admin-listen",
+        "127.0.0.1:0",
+    ]
+    .map(OsString::from)
+    .to_vec();
+    let env = [
+        ("KUBECONFIG", kubeconfig.as_os_str()),
+        ("POD_NAME", "gateway-0".as_ref()),
+    ];
+    let gateway = Gateway::spawn(&args, &env).await;
+    let routes = {
+        let started = Instant::now();
+        loop {
+            let routes = gateway.routes().await;
+            if routes["routes"].as_array().is_some_and(|routes| !routes.is_empty()) {
+                break routes;
+            }
+            assert!(started.elapsed() < PATIENCE, "no routes\n{}", gateway.logs());
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    };
+    // Long enough for a gateway that writes back to have taken its Lease
+    // (at once) and emitted the Event (on the first tables).
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    let writes: Vec<String> = fake
+        .requests()
+        .iter()
+        .filter(|request| request.method != http::Method::GET)
+        .map(|request| format!("{} {}", request.method, request.path_and_query))
+        .collect();
+    assert!(writes.is_empty(), "{writes:?}");
+    assert!(fake.objects("events.k8s.io/v1", "Event", Some("default")).is_empty());
+    assert!(
+        fake.objects("coordination.k8s.io/v1", "Lease", Some("default"))
+            .is_empty()
+    );
+    assert_ne!(routes["source"]["leader"], true, "{routes:#}");
+}
+
 /// Runs the binary with `args`: its exit code and standard error; one
 /// still running after 10 s (it took the flags and serves) is killed and
 /// counts as no exit code.
@@ -148,6 +208,10 @@ fn write_back_flags_need_kube_and_exclude_each_other() {
             "ns/gateway",
         ],
         &["--kube", "--publish-status-address", "not an address"],
+        &["--kube", "--no-write-back", "--publish-status-address", "203.0.113.7"],
+        &["--kube", "--no-write-back", "--publish-service", "ns/gateway"],
+        &["--kube", "--no-write-back", "--election-id", "leader"],
+        &["--manifests", ".", "--no-write-back"],
         &["--kube", "--publish-service", "gateway"],
     ] {
         let mut args = vec!["serve"];

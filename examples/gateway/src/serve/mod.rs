@@ -112,7 +112,11 @@ async fn serve(args: &ServeArgs) -> anyhow::Result<()> {
             if let Some(namespace) = &args.source.namespace {
                 source = source.with_namespace(namespace.as_str());
             }
-            source = source.with_write_back(write_back(&args.source));
+            if args.source.no_write_back {
+                tracing::info!("--no-write-back: no Lease, status or Events are written");
+            } else {
+                source = source.with_write_back(write_back(&args.source));
+            }
             // The TLS listener's certificates come from Secrets.
             if certificates.is_some() {
                 source = source.with_certificates();
