@@ -673,11 +673,10 @@ fn access(request: &RequestRecord) -> Access {
     }
 }
 
-/// The rules that apply to `access` for the service account of `objects`:
-/// those of ClusterRoles bound cluster-wide, and, for a namespaced
-/// request, those of Roles (or ClusterRoles) bound in its namespace. A
-/// binding naming a role that `objects` lacks grants nothing.
-fn applicable_rules<'a>(objects: &'a Objects, access: &Access) -> Vec<&'a PolicyRule> {
+/// The rules bound to the service account of `objects`, each with the
+/// namespace it holds in (`None`: cluster-wide, from a ClusterRoleBinding).
+/// A binding naming a role that `objects` lacks fails the test.
+fn bound_rules(objects: &Objects) -> Vec<(Option<&str>, &[PolicyRule])> {
     let account = only(&objects.service_accounts, "ServiceAccount");
     let names_account = |subjects: Option<&Vec<Subject>>| {
         subjects.into_iter().flatten().any(|subject| {
@@ -687,39 +686,52 @@ fn applicable_rules<'a>(objects: &'a Objects, access: &Access) -> Vec<&'a Policy
         })
     };
     let cluster_role = |name: &str| {
-        objects
+        let role = objects
             .cluster_roles
             .iter()
             .find(|role| role.metadata.name.as_deref() == Some(name))
-            .and_then(|role| role.rules.as_ref())
+            .unwrap_or_else(|| panic!("a binding names a missing ClusterRole {name}"));
+        role.rules.as_deref().unwrap_or_default()
     };
-    let mut rules: Vec<&PolicyRule> = Vec::new();
+    let mut bound = Vec::new();
     for binding in &objects.cluster_role_bindings {
-        if binding.role_ref.kind == "ClusterRole" && names_account(binding.subjects.as_ref()) {
-            rules.extend(cluster_role(&binding.role_ref.name).into_iter().flatten());
+        if names_account(binding.subjects.as_ref()) {
+            assert_eq!(binding.role_ref.kind, "ClusterRole");
+            bound.push((None, cluster_role(&binding.role_ref.name)));
         }
     }
-    let Some(namespace) = access.namespace.as_deref() else {
-        return rules;
-    };
     for binding in &objects.role_bindings {
-        if binding.metadata.namespace.as_deref() != Some(namespace) || !names_account(binding.subjects.as_ref()) {
+        if !names_account(binding.subjects.as_ref()) {
             continue;
         }
-        let bound = match binding.role_ref.kind.as_str() {
+        let namespace = binding.metadata.namespace.as_deref();
+        let rules = match binding.role_ref.kind.as_str() {
             "ClusterRole" => cluster_role(&binding.role_ref.name),
-            _ => objects
-                .roles
-                .iter()
-                .find(|role| {
-                    role.metadata.name.as_deref() == Some(binding.role_ref.name.as_str())
-                        && role.metadata.namespace.as_deref() == Some(namespace)
-                })
-                .and_then(|role| role.rules.as_ref()),
+            _ => {
+                let role = objects
+                    .roles
+                    .iter()
+                    .find(|role| {
+                        role.metadata.name.as_deref() == Some(binding.role_ref.name.as_str())
+                            && role.metadata.namespace.as_deref() == namespace
+                    })
+                    .unwrap_or_else(|| panic!("a RoleBinding names a missing Role {}", binding.role_ref.name));
+                role.rules.as_deref().unwrap_or_default()
+            }
         };
-        rules.extend(bound.into_iter().flatten());
+        bound.push((namespace, rules));
     }
-    rules
+    bound
+}
+
+/// The rules that apply to `access`: those bound cluster-wide, and, for a
+/// namespaced request, those bound in its namespace.
+fn applicable_rules<'a>(objects: &'a Objects, access: &Access) -> Vec<&'a PolicyRule> {
+    bound_rules(objects)
+        .into_iter()
+        .filter(|(namespace, _)| namespace.is_none() || *namespace == access.namespace.as_deref())
+        .flat_map(|(_, rules)| rules)
+        .collect()
 }
 
 /// Whether a rule of `rules` grants `access`.
@@ -837,49 +849,8 @@ fn check_least_privilege(objects: &Objects, asked: &BTreeSet<Access>) {
         .collect();
     assert!(refused.is_empty(), "RBAC refuses the gateway: {refused:#?}");
 
-    let account = only(&objects.service_accounts, "ServiceAccount");
-    let names_account = |subjects: Option<&Vec<Subject>>| {
-        subjects.into_iter().flatten().any(|subject| {
-            Some(&subject.name) == account.metadata.name.as_ref() && subject.namespace == account.metadata.namespace
-        })
-    };
-    // (namespace the grants hold in, or None for cluster-wide; the rules)
-    let mut bound: Vec<(Option<&str>, &[PolicyRule])> = Vec::new();
-    for binding in objects
-        .cluster_role_bindings
-        .iter()
-        .filter(|b| names_account(b.subjects.as_ref()))
-    {
-        let role = objects
-            .cluster_roles
-            .iter()
-            .find(|role| role.metadata.name.as_deref() == Some(binding.role_ref.name.as_str()))
-            .unwrap_or_else(|| {
-                panic!(
-                    "ClusterRoleBinding names a missing ClusterRole {}",
-                    binding.role_ref.name
-                )
-            });
-        bound.push((None, role.rules.as_deref().unwrap_or_default()));
-    }
-    for binding in objects
-        .role_bindings
-        .iter()
-        .filter(|b| names_account(b.subjects.as_ref()))
-    {
-        let namespace = binding.metadata.namespace.as_deref();
-        let role = objects
-            .roles
-            .iter()
-            .find(|role| {
-                role.metadata.name.as_deref() == Some(binding.role_ref.name.as_str())
-                    && role.metadata.namespace.as_deref() == namespace
-            })
-            .unwrap_or_else(|| panic!("RoleBinding names a missing Role {}", binding.role_ref.name));
-        bound.push((namespace, role.rules.as_deref().unwrap_or_default()));
-    }
     let mut unused = Vec::new();
-    for (namespace, rules) in bound {
+    for (namespace, rules) in bound_rules(objects) {
         for (group, resource, verb) in grants(rules) {
             let used = asked.iter().any(|access| {
                 (access.group.as_str(), access.resource.as_str(), access.verb.as_str())
