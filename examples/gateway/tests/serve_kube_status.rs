@@ -26,6 +26,24 @@ fn ingress(name: &str, host: &str) -> Value {
     })
 }
 
+/// A fake API server holding our default IngressClass, an Ingress `web`
+/// for `web.example`, and an Ingress `broken` rejected by V2 (an IP
+/// address as host): the one a writing gateway emits an Event on. The
+/// directory is for the kubeconfig.
+async fn cluster() -> (FakeApiServer, ingress_test_support::ManifestDir) {
+    let fake = FakeApiServer::start().await.unwrap();
+    fake.apply(json!({
+        "apiVersion": "networking.k8s.io/v1", "kind": "IngressClass",
+        "metadata": {"name": "gateway",
+            "annotations": {"ingressclass.kubernetes.io/is-default-class": "true"}},
+        "spec": {"controller": "ingress-rs.dev/ingress-gateway"},
+    }))
+    .unwrap();
+    fake.apply(ingress("web", "web.example")).unwrap();
+    fake.apply(ingress("broken", "10.0.0.9")).unwrap();
+    (fake, ingress_test_support::ManifestDir::new())
+}
+
 async fn until(gateway: &Gateway, what: &str, done: impl Fn() -> bool) {
     let started = Instant::now();
     while !done() {
@@ -40,19 +58,8 @@ async fn until(gateway: &Gateway, what: &str, done: impl Fn() -> bool) {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn publish_status_address_sets_the_status_of_a_served_ingress() {
-    let fake = FakeApiServer::start().await.unwrap();
-    let dir = ingress_test_support::ManifestDir::new();
+    let (fake, dir) = cluster().await;
     let kubeconfig = fake.write_kubeconfig(dir.path()).unwrap();
-    fake.apply(json!({
-        "apiVersion": "networking.k8s.io/v1", "kind": "IngressClass",
-        "metadata": {"name": "gateway",
-            "annotations": {"ingressclass.kubernetes.io/is-default-class": "true"}},
-        "spec": {"controller": "ingress-rs.dev/ingress-gateway"},
-    }))
-    .unwrap();
-    fake.apply(ingress("web", "web.example")).unwrap();
-    // V2: an IP address as host.
-    fake.apply(ingress("broken", "10.0.0.9")).unwrap();
     let args: Vec<OsString> = [
         "serve",
         "--kube",
@@ -108,19 +115,8 @@ async fn publish_status_address_sets_the_status_of_a_served_ingress() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn no_write_back_serves_the_cluster_and_writes_nothing_to_it() {
-    let fake = FakeApiServer::start().await.unwrap();
-    let dir = ingress_test_support::ManifestDir::new();
+    let (fake, dir) = cluster().await;
     let kubeconfig = fake.write_kubeconfig(dir.path()).unwrap();
-    fake.apply(json!({
-        "apiVersion": "networking.k8s.io/v1", "kind": "IngressClass",
-        "metadata": {"name": "gateway",
-            "annotations": {"ingressclass.kubernetes.io/is-default-class": "true"}},
-        "spec": {"controller": "ingress-rs.dev/ingress-gateway"},
-    }))
-    .unwrap();
-    fake.apply(ingress("web", "web.example")).unwrap();
-    // Would get an Event from a gateway that writes back.
-    fake.apply(ingress("broken", "10.0.0.9")).unwrap();
     let args: Vec<OsString> = [
         "serve",
         "--kube",
