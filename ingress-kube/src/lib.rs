@@ -32,7 +32,7 @@
 //!    source: kube watchers and reflector stores for the four kinds,
 //!    coalesced into the feed. `default-features = false` leaves the
 //!    manifest-only crate, without kube or tokio.
-//! 8. [`tls`] (feature `tls`, on by default) parses `kubernetes.io/tls`
+//! 8. `tls` (feature `tls`, on by default) parses `kubernetes.io/tls`
 //!    Secrets on ring, builds the certificate table of the served
 //!    Ingresses' `spec.tls[]` entries (T1-T3) and serves it through a
 //!    rustls SNI resolver; the feed publishes the table apart from the

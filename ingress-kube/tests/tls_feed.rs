@@ -366,18 +366,19 @@ fn t1_v8_claims_follow_the_served_version_and_plain_changes_leave_them() {
 
 /// Sleeps until the wall clock reads `at`.
 fn sleep_until(at: SystemTime) {
-    if let Ok(left) = at.duration_since(SystemTime::now()) {
-        std::thread::sleep(left);
+    while let Ok(left) = at.duration_since(SystemTime::now()) {
+        std::thread::sleep(left.max(Duration::from_millis(1)));
     }
 }
 
-/// Two Ingress hosts: one whose certificate becomes valid 2 s from now (an
+/// Two Ingress hosts: one whose certificate becomes valid 4 s from now (an
 /// issuer's clock a little ahead of ours), one whose certificate expires
-/// 3 s from now.
+/// 6 s from now. Certificates hold whole seconds: the first is valid from
+/// 3 to 4 s from now, the second until 5 to 6 s from now.
 fn two_clocked_leaves(ca: &Ca, now: SystemTime) -> (Leaf, Leaf, Vec<String>) {
     let year = Duration::from_secs(365 * 24 * 3600);
-    let early = ca.leaf_between(&["early.example.com"], now + Duration::from_secs(2), now + year);
-    let late = ca.leaf_between(&["late.example.com"], now - year, now + Duration::from_secs(3));
+    let early = ca.leaf_between(&["early.example.com"], now + Duration::from_secs(4), now + year);
+    let late = ca.leaf_between(&["late.example.com"], now - year, now + Duration::from_secs(6));
     let docs = vec![
         class_yaml(),
         ingress_yaml(
@@ -411,21 +412,24 @@ fn t3_a_host_moves_when_its_certificate_becomes_valid_or_expires_with_no_other_c
     // before then changes nothing.
     let due = feed.rebuild_due_at().expect("a rebuild is due");
     assert!(
-        due > SystemTime::now() && due <= now + Duration::from_secs(2),
+        due > SystemTime::now() && due <= now + Duration::from_secs(4),
         "{due:?}"
     );
     assert!(!feed.rebuild().unwrap().certificates_changed);
+    let synced = feed.status().record().last_sync;
+    assert!(synced.is_some());
     sleep_until(due);
     let rebuilt = feed.rebuild().unwrap();
     assert!(rebuilt.certificates_changed && !rebuilt.routes_changed);
+    assert_eq!(feed.status().record().last_sync, synced, "nothing was read");
     assert!(served_by(&resolver, &ca, "early.example.com", &early));
     assert!(served_by(&resolver, &ca, "late.example.com", &late));
     assert_eq!(feed.publisher().seen.findings.last(), Some(&Vec::new()));
 
-    // Then when `late` expires (a second after its notAfter).
+    // Then when `late` expires (just after its notAfter).
     let due = feed.rebuild_due_at().expect("a rebuild is due");
     assert!(
-        due > now + Duration::from_secs(2) && due <= now + Duration::from_secs(4),
+        due > now + Duration::from_secs(4) && due <= now + Duration::from_secs(7),
         "{due:?}"
     );
     sleep_until(due);

@@ -344,7 +344,7 @@ fn the_leader_election_role_grants_leases_in_the_gateways_namespace_to_its_accou
     let role = only(&objects.roles, "Role");
     assert_eq!(
         grants(role.rules.as_deref().unwrap_or_default()),
-        expected(&[("coordination.k8s.io", "leases", &["get", "create", "update", "patch"])])
+        expected(&[("coordination.k8s.io", "leases", &["get", "create", "patch"])])
     );
     let binding = only(&objects.role_bindings, "RoleBinding");
     assert_eq!(binding.role_ref.kind, "Role");
@@ -631,7 +631,9 @@ impl std::fmt::Display for Access {
 }
 
 /// The access a request to the API server needs, read from its method and
-/// path as the API server's request-info resolver reads them:
+/// path as the API server's request-info resolver reads them, for the
+/// shapes of request kube-rs makes (others, such as the legacy `/watch/`
+/// prefix or a namespace's own subresources, are not handled):
 /// `/api/v1/...` is the core group, `/apis/GROUP/VERSION/...` another;
 /// `namespaces/NS/` narrows to a namespace; a name makes a collection verb
 /// (`list`, `watch`, `create`) an object verb (`get`, `update`, `patch`,
@@ -825,8 +827,7 @@ async fn run_deployment(objects: &Objects, watched: &str, extra: &[&str]) -> BTr
 
 /// Grants that a run does not use, and why they stay. Reading one object
 /// (`get`) reveals nothing a `list` of its kind does not, so the watched
-/// kinds keep it for tools that read one object. A Lease `update` has the
-/// power of the `patch` kube-lease-manager uses. A repeated Event is
+/// kinds keep it for tools that read one object. A repeated Event is
 /// patched into a series; the run emits each Event once.
 const UNUSED_BY_DESIGN: &[(&str, &str, &str)] = &[
     ("networking.k8s.io", "ingresses", "get"),
@@ -834,7 +835,6 @@ const UNUSED_BY_DESIGN: &[(&str, &str, &str)] = &[
     ("", "services", "get"),
     ("discovery.k8s.io", "endpointslices", "get"),
     ("", "secrets", "get"),
-    ("coordination.k8s.io", "leases", "update"),
     ("events.k8s.io", "events", "patch"),
 ];
 

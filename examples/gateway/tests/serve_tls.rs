@@ -317,7 +317,7 @@ async fn failed_handshakes_are_counted_by_reason() {
     let ca = TestCa::new();
     let leaf = ca.leaf(&["shop.example"]);
     let dir = manifests(&app, &[("shop.example", "shop-tls")], &[("shop-tls", &leaf)]);
-    let (gateway, tls) = start(&dir, &["--header-read-timeout-ms", "300"]).await;
+    let (gateway, tls) = start(&dir, &["--header-read-timeout-ms", "1500"]).await;
     let failures = |metrics: &str, reason: &str| {
         metric(
             metrics,

@@ -23,10 +23,10 @@
 //! `endpointslices` (`discovery.k8s.io`); with a namespace, a Role in it
 //! for all but IngressClasses, which stay cluster-wide. The write-back
 //! adds `patch` on `ingresses/status`, `create` and `patch` on
-//! `events.k8s.io` events, `get`, `create`, `update` and `patch` on
+//! `events.k8s.io` events, `get`, `create` and `patch` on
 //! `coordination.k8s.io` leases in the election's namespace, and `get`
 //! on the published Service when it is outside the namespace watched.
-//! [`ClusterSource::with_certificates`] adds `list` and `watch` on
+//! `ClusterSource::with_certificates` (feature `tls`) adds `list` and `watch` on
 //! `secrets` (core). The repository's `deploy/` has both variants as
 //! manifests, checked by a test against the requests the gateway makes.
 //!

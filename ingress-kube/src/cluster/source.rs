@@ -328,6 +328,10 @@ fn start_rebuilds<P: Publish + Send + 'static>(
         .map_err(ClusterError::thread)
 }
 
+/// The longest the rebuild thread waits for a timed rebuild before it
+/// looks at the wall clock again.
+const CLOCK_RECHECK: std::time::Duration = std::time::Duration::from_secs(60);
+
 /// The rebuild thread: applies every snapshot waiting, then rebuilds once;
 /// also rebuilds, with no snapshot, when the feed asks to at a time
 /// ([`Feed::rebuild_due_at`]: a certificate expires or becomes valid).
@@ -336,8 +340,12 @@ fn rebuild<P: Publish>(mut feed: Feed<P>, snapshots: &mpsc::Receiver<Snapshot>) 
         let next = match feed.rebuild_due_at() {
             None => snapshots.recv().map_err(|_| mpsc::RecvTimeoutError::Disconnected),
             Some(at) => {
+                // The moment is on the wall clock, the wait on the monotonic
+                // one: waking at least once a minute keeps a step of the
+                // wall clock (NTP after boot, a resumed VM) from making the
+                // rebuild late by as much.
                 let wait = at.duration_since(std::time::SystemTime::now()).unwrap_or_default();
-                snapshots.recv_timeout(wait)
+                snapshots.recv_timeout(wait.min(CLOCK_RECHECK))
             }
         };
         match next {
@@ -347,7 +355,11 @@ fn rebuild<P: Publish>(mut feed: Feed<P>, snapshots: &mpsc::Receiver<Snapshot>) 
                     feed.apply(more);
                 }
             }
-            Err(mpsc::RecvTimeoutError::Timeout) => {}
+            Err(mpsc::RecvTimeoutError::Timeout) => {
+                if feed.rebuild_due_at().is_none_or(|at| std::time::SystemTime::now() < at) {
+                    continue;
+                }
+            }
             Err(mpsc::RecvTimeoutError::Disconnected) => return,
         }
         let _ = feed.rebuild();

@@ -36,7 +36,8 @@ use crate::endpoints::EndpointTable;
 /// - endpoints only when the Services or EndpointSlices changed, without
 ///   rebuilding routes (B2);
 /// - certificates (feature `tls`) only when the TLS claims of the served
-///   Ingresses or the Secrets they name changed; a Secret change never
+///   Ingresses or the Secrets they name changed, or a certificate expired
+///   or became valid ([`Feed::rebuild_due_at`]); a Secret change never
 ///   rebuilds routes. Secrets are not waited for (see
 ///   [`Snapshot::with_secrets`]).
 ///
@@ -277,8 +278,9 @@ impl<P: Publish> Feed<P> {
     /// becomes valid (feature `tls`), so that its hosts move to the default
     /// certificate, or back, on time rather than at the next unrelated
     /// change. `None` while nothing published depends on the clock.
-    /// [`FileSource`](super::FileSource) and the cluster source wait for
-    /// it; a source of your own should too.
+    /// [`FileSource`](super::FileSource) checks it at each poll and the
+    /// cluster source's rebuild thread waits for it; a source of your own
+    /// should do one or the other.
     ///
     /// ```
     /// use ingress_kube::ClassSelector;
@@ -365,12 +367,14 @@ impl<P: Publish> Feed<P> {
         self.routes_dirty = false;
         self.endpoints_dirty = false;
 
-        let (started, taken) = self
-            .pending
-            .take()
-            .unwrap_or_else(|| (Instant::now(), SystemTime::now()));
+        // A rebuild with no snapshot pending (a certificate's validity
+        // changed) read nothing: the last sync stays what it was.
+        let pending = self.pending.take();
+        let started = pending.map_or_else(Instant::now, |(started, _)| started);
         let record = &mut self.record;
-        record.last_sync = Some(taken);
+        if let Some((_, taken)) = pending {
+            record.last_sync = Some(taken);
+        }
         record.objects = [
             (Kind::Ingress, ingresses.len()),
             (Kind::IngressClass, classes.len()),

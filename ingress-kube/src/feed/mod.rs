@@ -15,7 +15,8 @@
 //!   Ingresses; an invalid edit keeps the last valid version, V8), and
 //!   endpoints only when Services or EndpointSlices changed (B2), and
 //!   certificates (feature `tls`) only when the TLS claims or the Secrets
-//!   they name changed (T3).
+//!   they name changed (T3), or when a certificate expires or becomes
+//!   valid ([`Feed::rebuild_due_at`]).
 //! - **Coalescing.** A [`Coalescer`] turns a burst of changes into one
 //!   rebuild: after a quiet period, or a maximum delay at the latest.
 //! - **Publishing.** [`Tables`] maps each backend to the program's own

@@ -43,8 +43,8 @@ pub struct Update<'a> {
     #[cfg(feature = "tls")]
     pub certificates: &'a Arc<crate::tls::CertifiedTable>,
     /// Whether the certificates were rebuilt (the served Ingresses' TLS
-    /// claims, or the Secrets they name, changed). A Secret change alone
-    /// never rebuilds routes.
+    /// claims, or the Secrets they name, changed, or a certificate expired
+    /// or became valid). A Secret change alone never rebuilds routes.
     #[cfg(feature = "tls")]
     pub certificates_changed: bool,
     /// What building the certificates found (T1 conflicts, T3 Secrets that

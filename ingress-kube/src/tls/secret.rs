@@ -185,15 +185,15 @@ impl TlsSecret {
 
     /// The next moment after `now` at which [`check`](Self::check) gives
     /// another answer for the same host: `notBefore` while the certificate
-    /// is not yet valid, just after `notAfter` while it is, `None` once it
+    /// is not yet valid, a millisecond after `notAfter` while it is, `None` once it
     /// has expired.
     pub fn next_validity_change(&self, now: SystemTime) -> Option<SystemTime> {
         if now < self.not_before {
             Some(self.not_before)
         } else if now <= self.not_after {
-            // `check` fails strictly after notAfter; dates have whole
-            // seconds, so one second later it certainly does.
-            self.not_after.checked_add(std::time::Duration::from_secs(1))
+            // `check` fails strictly after notAfter (a whole second, as
+            // certificates write it): a millisecond later it does.
+            self.not_after.checked_add(std::time::Duration::from_millis(1))
         } else {
             None
         }
