@@ -26,8 +26,15 @@
 //! temporaries dropped. Not a criterion benchmark: it prints one line per
 //! stage. `cargo bench -p kube-ingress-kube --bench memory`; `MEMORY_N`
 //! sets N (default 10000).
+//!
+//! The same objects from manifest files (`serve --manifests`) are counted
+//! stage by stage too (`files:` lines, see `memory/files.rs`);
+//! `MEMORY_STAGES=cluster` or `MEMORY_STAGES=files` runs one part only.
 
 #![allow(clippy::print_stdout)]
+
+#[path = "memory/files.rs"]
+mod files;
 
 use std::alloc::System;
 use std::hint::black_box;
@@ -251,6 +258,17 @@ fn main() {
         .ok()
         .and_then(|text| text.parse().ok())
         .unwrap_or(10_000);
+    let stages = std::env::var("MEMORY_STAGES").unwrap_or_default();
+    if stages != "files" {
+        cluster(n);
+    }
+    if stages != "cluster" {
+        files::run(n);
+    }
+}
+
+/// The cluster feed's stages.
+fn cluster(n: usize) {
     let ingresses = encoded(n, ingress);
     let services = encoded(n, service);
     let slices = encoded(n, endpoint_slice);

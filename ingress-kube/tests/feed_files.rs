@@ -181,3 +181,144 @@ fn an_unreadable_path_is_refused() {
     assert!(error.to_string().contains("missing"), "{error}");
     assert!(!feed.status().is_ready());
 }
+
+/// Ingress `web` as `kubectl apply` leaves it: a label, another
+/// controller's annotation set to `owner`, the last-applied copy and
+/// `managedFields`.
+fn applied_route(owner: &str) -> String {
+    format!(
+        "apiVersion: networking.k8s.io/v1
+kind: Ingress
+metadata:
+  name: web
+  labels: {{ app: web }}
+  annotations:
+    example.com/owner: {owner}
+    kubectl.kubernetes.io/last-applied-configuration: '{{\"kind\":\"Ingress\"}}'
+  managedFields:
+  - {{ manager: kubectl, operation: Update }}
+spec:
+  rules:
+  - host: web.example
+    http:
+      paths:
+      - {{ path: /, pathType: Prefix, backend: {{ service: {{ name: web, port: {{ number: 80 }} }} }} }}
+"
+    )
+}
+
+#[test]
+fn objects_are_kept_without_what_routing_never_reads() {
+    let dir = ManifestDir::with_files(&[("class.yaml", &class()), ("web.yaml", &applied_route("team-a"))]);
+    let (mut feed, routes, _) = feed();
+    let mut files = FileSource::new(dir.path(), INTERVAL);
+    let loaded = files.load(&mut feed).expect("a load");
+    let metadata = &loaded.manifests.ingresses()[0].object.metadata;
+    assert!(metadata.labels.is_none(), "{:?}", metadata.labels);
+    assert!(metadata.annotations.is_none(), "{:?}", metadata.annotations);
+    assert!(metadata.managed_fields.is_none());
+    assert_eq!(served(&routes, "web.example"), "default/web:80");
+    let version = routes.version();
+
+    // An edit of what routing never reads: the file is parsed again, and
+    // the feed finds nothing to validate.
+    dir.write("web.yaml", applied_route("team-b"));
+    let loaded = files.load(&mut feed).expect("a reload");
+    assert_eq!(loaded.parsed, 1);
+    let rebuilt = loaded.rebuilt.expect("a rebuild");
+    assert_eq!((rebuilt.validated, rebuilt.routes_changed), (0, false));
+    assert_eq!(routes.version(), version);
+}
+
+const TLS_DATA: &str = "c2VjcmV0LWNlcnRpZmljYXRl";
+
+/// A TLS Secret, with a `ca.crt` beside its certificate and key.
+fn tls_secret() -> String {
+    format!(
+        "apiVersion: v1\nkind: Secret\nmetadata: {{ name: web-tls }}\ntype: kubernetes.io/tls\n\
+         data: {{ tls.crt: {TLS_DATA}, tls.key: {TLS_DATA}, ca.crt: {TLS_DATA} }}\n"
+    )
+}
+
+/// A List whose Service `web` is defined again, after `endpoints.yaml`'s,
+/// and a second Ingress.
+fn list(host: &str) -> String {
+    format!(
+        "apiVersion: v1
+kind: List
+items:
+- {{ apiVersion: v1, kind: Service, metadata: {{ name: web }}, spec: {{ ports: [{{ port: 80 }}] }} }}
+- {{ apiVersion: v1, kind: ConfigMap, metadata: {{ name: settings }} }}
+- apiVersion: networking.k8s.io/v1
+  kind: Ingress
+  metadata: {{ name: api }}
+  spec: {{ rules: [{{ host: {host} }}] }}
+"
+    )
+}
+
+/// Kind, name and source of every object, in order.
+fn listed(manifests: &ingress_kube::Manifests) -> Vec<String> {
+    let mut listed = Vec::new();
+    let mut add = |id: ingress_kube::ObjectId, source: &ingress_kube::Source| listed.push(format!("{id} {source}"));
+    manifests.ingresses().iter().for_each(|o| add(o.id(), &o.source));
+    manifests.ingress_classes().iter().for_each(|o| add(o.id(), &o.source));
+    manifests.services().iter().for_each(|o| add(o.id(), &o.source));
+    manifests.endpoint_slices().iter().for_each(|o| add(o.id(), &o.source));
+    manifests.secrets().iter().for_each(|o| add(o.id(), &o.source));
+    listed
+}
+
+#[test]
+fn a_reload_gives_the_manifests_a_first_load_gives() {
+    let dir = ManifestDir::with_files(&[
+        (
+            "a.yaml",
+            &ingress_test_support::documents([class(), applied_route("team-a"), tls_secret()]),
+        ),
+        ("endpoints.yaml", &endpoints("10.0.0.1")),
+        ("list.yaml", &list("api.example")),
+    ]);
+    let (mut reloading, _, _) = feed();
+    let mut files = FileSource::new(dir.path(), INTERVAL);
+    files.load(&mut reloading).expect("a load");
+    dir.write("list.yaml", list("api2.example"));
+    let reloaded = files.load(&mut reloading).expect("a reload");
+    assert_eq!(reloaded.parsed, 1);
+
+    let (mut fresh_feed, _, _) = feed();
+    let fresh = FileSource::new(dir.path(), INTERVAL)
+        .load(&mut fresh_feed)
+        .expect("a load");
+    let (reloaded, fresh) = (&reloaded.manifests, &fresh.manifests);
+    assert_eq!(reloaded.ingresses(), fresh.ingresses());
+    assert_eq!(reloaded.ingress_classes(), fresh.ingress_classes());
+    assert_eq!(reloaded.services(), fresh.services());
+    assert_eq!(reloaded.endpoint_slices(), fresh.endpoint_slices());
+    assert!(reloaded.secrets() == fresh.secrets(), "the Secrets differ");
+    assert_eq!(format!("{reloaded:?}"), format!("{fresh:?}"));
+
+    // The same objects, duplicates and skipped kinds as a plain load,
+    // in the same order, from the same places.
+    let plain = ingress_kube::Manifests::load(dir.path()).expect("a plain load");
+    assert_eq!(listed(reloaded), listed(&plain));
+    assert_eq!(reloaded.duplicates(), plain.duplicates());
+    assert_eq!(reloaded.skipped(), plain.skipped());
+    assert_eq!(
+        reloaded.services()[0].source.path.file_name(),
+        Some("list.yaml".as_ref())
+    );
+    let secret = reloaded.secret("default", "web-tls").expect("the Secret, by name");
+    #[cfg(feature = "tls")]
+    assert_eq!(
+        secret.object.data.as_ref().map(|data| data.len()),
+        Some(2),
+        "ca.crt dropped"
+    );
+    #[cfg(not(feature = "tls"))]
+    assert_eq!(secret.object.data.as_ref().map(|data| data.len()), Some(3));
+    assert!(
+        !format!("{reloaded:?}").contains(TLS_DATA),
+        "no Secret data in Debug output"
+    );
+}

@@ -1,18 +1,16 @@
 //! What the stores keep: each object without the fields routing never
-//! reads, stripped before it is stored so that the stores stay small.
+//! reads, stripped before it is stored so that the stores stay small. The
+//! manifest loader strips the objects of a `FileSource` with the same code
+//! (`manifests/strip.rs`), which this trait calls.
 
-use std::collections::BTreeMap;
-
-use k8s_openapi::api::core::v1::{Service, ServicePort, ServiceSpec, ServiceStatus};
-use k8s_openapi::api::discovery::v1::{Endpoint, EndpointConditions, EndpointPort, EndpointSlice};
+use k8s_openapi::api::core::v1::Service;
+use k8s_openapi::api::discovery::v1::EndpointSlice;
 use k8s_openapi::api::networking::v1::{Ingress, IngressClass};
-use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
 
-use crate::class::{INGRESS_CLASS_ANNOTATION, IS_DEFAULT_CLASS_ANNOTATION};
-use crate::endpoints::{EndpointList as _, SERVICE_NAME_LABEL};
+use crate::manifests::strip::StripUnread as _;
 
 /// The annotation `kubectl apply` keeps a full copy of the object in.
-pub const LAST_APPLIED: &str = "kubectl.kubernetes.io/last-applied-configuration";
+pub const LAST_APPLIED: &str = crate::manifests::strip::LAST_APPLIED;
 
 /// An object kind the cluster source watches, and what of it is dropped
 /// before it is stored: what neither routing, nor the status writer, nor
@@ -24,13 +22,14 @@ pub const LAST_APPLIED: &str = "kubectl.kubernetes.io/last-applied-configuration
 /// and only the labels and annotations read:
 ///
 /// - **Ingress**: only the legacy class annotation
-///   ([`INGRESS_CLASS_ANNOTATION`], O1), no label (this controller takes
-///   no options from annotations: other controllers' annotations, often
-///   many per Ingress, are dropped); the whole `spec`, and the `status` (a
-///   few addresses: the status writer compares it with what it would
-///   write).
+///   ([`INGRESS_CLASS_ANNOTATION`](crate::INGRESS_CLASS_ANNOTATION), O1),
+///   no label (this controller takes no options from annotations: other
+///   controllers' annotations, often many per Ingress, are dropped); the
+///   whole `spec`, and the `status` (a few addresses: the status writer
+///   compares it with what it would write).
 /// - **IngressClass**: only the default-class annotation
-///   ([`IS_DEFAULT_CLASS_ANNOTATION`], O2), no label; the whole `spec`.
+///   ([`IS_DEFAULT_CLASS_ANNOTATION`](crate::IS_DEFAULT_CLASS_ANNOTATION),
+///   O2), no label; the whole `spec`.
 /// - **Service**: no label or annotation; of `spec`, `type`,
 ///   `externalName`, `clusterIP`, `externalIPs` and each port's `name`,
 ///   `port` and `protocol` (B1 and `--publish-service`); of `status`, the
@@ -70,160 +69,36 @@ pub trait Strip {
     fn strip(&mut self);
 }
 
-/// The entries of a map of labels or annotations under `keys`, if any.
-fn keep_only(map: Option<BTreeMap<String, String>>, keys: &[&str]) -> Option<BTreeMap<String, String>> {
-    let mut map = map?;
-    map.retain(|key, _| keys.contains(&key.as_str()));
-    (!map.is_empty()).then_some(map)
+/// `Strip` for each kind, as the manifest loader strips it for a
+/// `FileSource` (the same fields, kept by the same code).
+macro_rules! strip_as_loaded {
+    ($($kind:ty),* $(,)?) => {$(
+        impl Strip for $kind {
+            fn strip(&mut self) {
+                self.strip_unread();
+            }
+        }
+    )*};
 }
 
-/// The metadata every kind keeps, with only the `labels` and
-/// `annotations` named.
-fn keep_meta(meta: &mut ObjectMeta, labels: &[&str], annotations: &[&str]) {
-    let meta_taken = std::mem::take(meta);
-    *meta = ObjectMeta {
-        name: meta_taken.name,
-        namespace: meta_taken.namespace,
-        uid: meta_taken.uid,
-        resource_version: meta_taken.resource_version,
-        generation: meta_taken.generation,
-        creation_timestamp: meta_taken.creation_timestamp,
-        deletion_timestamp: meta_taken.deletion_timestamp,
-        labels: keep_only(meta_taken.labels, labels),
-        annotations: keep_only(meta_taken.annotations, annotations),
-        ..ObjectMeta::default()
-    };
-}
+strip_as_loaded!(Ingress, IngressClass, Service, EndpointSlice);
 
-/// `managedFields` and the last-applied copy out, all else kept.
+// A `kubernetes.io/tls` Secret keeps `tls.crt` and `tls.key` and nothing
+// else of its data (a `ca.crt` beside them, say).
 #[cfg(feature = "tls")]
-fn strip_meta(meta: &mut ObjectMeta) {
-    meta.managed_fields = None;
-    if let Some(annotations) = &mut meta.annotations {
-        annotations.remove(LAST_APPLIED);
-        if annotations.is_empty() {
-            meta.annotations = None;
-        }
-    }
-}
-
-/// Gives back a vector's spare capacity (a decoded list of one has room
-/// for four).
-fn fit<T>(list: &mut Option<Vec<T>>) {
-    if let Some(list) = list {
-        list.shrink_to_fit();
-    }
-}
-
-impl Strip for Ingress {
-    fn strip(&mut self) {
-        keep_meta(&mut self.metadata, &[], &[INGRESS_CLASS_ANNOTATION]);
-        if let Some(spec) = &mut self.spec {
-            fit(&mut spec.rules);
-            for rule in spec.rules.iter_mut().flatten() {
-                if let Some(http) = &mut rule.http {
-                    http.paths.shrink_to_fit();
-                }
-            }
-            fit(&mut spec.tls);
-            for tls in spec.tls.iter_mut().flatten() {
-                fit(&mut tls.hosts);
-            }
-        }
-    }
-}
-
-impl Strip for IngressClass {
-    fn strip(&mut self) {
-        keep_meta(&mut self.metadata, &[], &[IS_DEFAULT_CLASS_ANNOTATION]);
-    }
-}
-
-impl Strip for Service {
-    fn strip(&mut self) {
-        keep_meta(&mut self.metadata, &[], &[]);
-        self.spec = self.spec.take().map(|spec| {
-            let ports = spec.ports.map(|ports| {
-                ports
-                    .into_iter()
-                    .map(|port| ServicePort {
-                        name: port.name,
-                        port: port.port,
-                        protocol: port.protocol,
-                        ..ServicePort::default()
-                    })
-                    .collect()
-            });
-            let mut ports = ports;
-            fit(&mut ports);
-            ServiceSpec {
-                type_: spec.type_,
-                external_name: spec.external_name,
-                cluster_ip: spec.cluster_ip,
-                external_ips: spec.external_ips,
-                ports,
-                ..ServiceSpec::default()
-            }
-        });
-        self.status = self.status.take().map(|status| ServiceStatus {
-            load_balancer: status.load_balancer,
-            ..ServiceStatus::default()
-        });
-    }
-}
-
-impl Strip for EndpointSlice {
-    fn strip(&mut self) {
-        keep_meta(&mut self.metadata, &[SERVICE_NAME_LABEL], &[]);
-        self.ports = self.ports.take().map(|ports| {
-            ports
-                .into_iter()
-                .map(|port| EndpointPort {
-                    name: port.name,
-                    port: port.port,
-                    ..EndpointPort::default()
-                })
-                .collect()
-        });
-        fit(&mut self.ports);
-        if let Some(endpoints) = self.endpoints.endpoint_list_mut() {
-            let kept = std::mem::take(endpoints).into_iter().map(|mut endpoint| {
-                endpoint.addresses.shrink_to_fit();
-                Endpoint {
-                    addresses: endpoint.addresses,
-                    conditions: endpoint.conditions.map(|conditions| EndpointConditions {
-                        ready: conditions.ready,
-                        ..EndpointConditions::default()
-                    }),
-                    ..Endpoint::default()
-                }
-            });
-            // Collected in place, in the old allocation: shrunk after.
-            *endpoints = kept.collect();
-            endpoints.shrink_to_fit();
-        }
-    }
-}
-
-/// A `kubernetes.io/tls` Secret keeps `tls.crt` and `tls.key` and nothing
-/// else of its data (a `ca.crt` beside them, say).
-#[cfg(feature = "tls")]
-impl Strip for k8s_openapi::api::core::v1::Secret {
-    fn strip(&mut self) {
-        strip_meta(&mut self.metadata);
-        let keep = |key: &String| key == crate::tls::TLS_CERT_KEY || key == crate::tls::TLS_PRIVATE_KEY_KEY;
-        if let Some(data) = &mut self.data {
-            data.retain(|key, _| keep(key));
-        }
-        if let Some(data) = &mut self.string_data {
-            data.retain(|key, _| keep(key));
-        }
-    }
-}
+strip_as_loaded!(k8s_openapi::api::core::v1::Secret);
 
 #[cfg(test)]
 mod tests {
+    use std::collections::BTreeMap;
+
+    use k8s_openapi::api::core::v1::ServicePort;
+    use k8s_openapi::api::discovery::v1::EndpointPort;
+    use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
+
     use super::*;
+    use crate::SERVICE_NAME_LABEL;
+    use crate::endpoints::EndpointList as _;
     use crate::endpoints::EndpointTable;
     use crate::{
         ClassSelector, INGRESS_CLASS_ANNOTATION, IS_DEFAULT_CLASS_ANNOTATION, IngressClasses, NotOurs, Selection,

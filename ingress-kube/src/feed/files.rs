@@ -20,6 +20,12 @@ use crate::manifests::{ManifestCache, Manifests};
 ///   being written is not read half way).
 /// - **Parsing.** Only files that changed are parsed again (a
 ///   [`ManifestCache`]).
+/// - **Memory.** Each object is stripped as it is parsed of what routing
+///   never reads, as the cluster source's stores strip it (`managedFields`,
+///   the last-applied copy, labels and annotations other than the class
+///   ones, unread `spec` and `status` fields; of a TLS Secret's data, all
+///   but `tls.crt` and `tls.key`), and kept once: the source's cache and
+///   the feed share it.
 /// - **Broken files.** A file that parsed before and no longer does
 ///   changes nothing: [`ReloadError::NoLongerParse`], the last good tables
 ///   stay. Files that never parsed are no reason to refuse a load, since
@@ -59,7 +65,11 @@ pub struct FileSource {
 #[non_exhaustive]
 pub struct FilesLoaded {
     /// Everything loaded: unreadable files and documents, duplicates,
-    /// skipped kinds, the objects.
+    /// skipped kinds, the objects. The objects are copies of those the
+    /// feed was given, so stripped as the source keeps them (see
+    /// "Memory" above): the same objects, in the same order and from the
+    /// same places, as [`Manifests::load`] would give, without the fields
+    /// routing never reads.
     pub manifests: Manifests,
     /// How many files were parsed (the others came from the cache).
     pub parsed: usize,
@@ -74,7 +84,7 @@ impl FileSource {
         Self {
             path: path.into(),
             interval,
-            cache: ManifestCache::new(),
+            cache: ManifestCache::stripping(),
             broken: BTreeSet::new(),
             accepted: false,
             stamp: 0,
@@ -94,7 +104,8 @@ impl FileSource {
         self.stamp = Manifests::stamp(&self.path);
         self.seen = self.stamp;
         self.settle.clear();
-        let mut manifests = Manifests::load_cached(&self.path, &mut self.cache).map_err(ReloadError::Unreadable)?;
+        let (mut manifests, objects) =
+            Manifests::load_shared(&self.path, &mut self.cache).map_err(ReloadError::Unreadable)?;
         let broken: BTreeSet<PathBuf> = manifests.errors().iter().map(|e| e.path().to_path_buf()).collect();
         let newly_broken = broken.difference(&self.broken).count();
         if self.accepted && newly_broken > 0 {
@@ -105,8 +116,11 @@ impl FileSource {
         }
         self.broken = broken;
         self.accepted = true;
-        feed.apply(Snapshot::from_manifests(&manifests).with_start(started));
+        feed.apply(Snapshot::from_shared(&objects).with_start(started));
         let rebuilt = feed.rebuild();
+        // The caller's copies, made once the rebuild's own allocations are
+        // freed, so that the two do not add up.
+        manifests.fill(objects);
         Ok(FilesLoaded {
             manifests,
             parsed: self.cache.last_load().parsed,

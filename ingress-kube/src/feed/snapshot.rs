@@ -10,7 +10,7 @@ use k8s_openapi::api::networking::v1::{Ingress, IngressClass};
 
 use super::kind::{Kind, SourceKind};
 use super::secrets::SecretList;
-use crate::manifests::{Manifests, Source, Sourced};
+use crate::manifests::{Manifests, SharedObjects, Source, Sourced};
 
 /// An object as a source lists it, and where it was defined when it came
 /// from a file.
@@ -57,6 +57,14 @@ fn sourced<T: Clone>(objects: &[Sourced<T>]) -> Vec<Listed<T>> {
         .collect()
 }
 
+/// `objects`, sharing each object (no copy).
+fn shared<T>(objects: &[(Arc<T>, Source)]) -> Vec<Listed<T>> {
+    objects
+        .iter()
+        .map(|(object, source)| (Arc::clone(object), Some(source.clone())))
+        .collect()
+}
+
 impl Snapshot {
     /// No kind yet, from `source`, taken now.
     pub fn new(source: SourceKind) -> Self {
@@ -82,6 +90,19 @@ impl Snapshot {
         snapshot.services = Some(sourced(manifests.services()));
         snapshot.slices = Some(sourced(manifests.endpoint_slices()));
         snapshot.secrets = Some(SecretList(sourced(manifests.secrets())));
+        snapshot
+    }
+
+    /// Every kind the feed reads, from manifest files loaded by
+    /// [`Manifests::load_shared`]: as [`Snapshot::from_manifests`] gives
+    /// them, each object shared with the cache that holds it.
+    pub(crate) fn from_shared(objects: &SharedObjects) -> Self {
+        let mut snapshot = Self::new(SourceKind::Files);
+        snapshot.ingresses = Some(shared(&objects.ingresses));
+        snapshot.classes = Some(shared(&objects.ingress_classes));
+        snapshot.services = Some(shared(&objects.services));
+        snapshot.slices = Some(shared(&objects.endpoint_slices));
+        snapshot.secrets = Some(SecretList(shared(&objects.secrets)));
         snapshot
     }
 

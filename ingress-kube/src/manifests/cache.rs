@@ -58,6 +58,9 @@ pub struct ManifestCache {
     /// Hashes file contents; its keys are random, per cache.
     hasher: RandomState,
     last_load: CacheStats,
+    /// Whether objects are stripped of what routing never reads as they
+    /// are parsed ([`ManifestCache::stripping`]).
+    strip: bool,
 }
 
 /// What happened to the files of a cached load, file by file: each file
@@ -119,6 +122,21 @@ impl ManifestCache {
             files: HashMap::new(),
             hasher: RandomState::new(),
             last_load: CacheStats::default(),
+            strip: false,
+        }
+    }
+
+    /// An empty cache that strips each object of what routing never
+    /// reads (as the cluster source's stores do) before it keeps it, for a
+    /// [`FileSource`](crate::feed::FileSource): loads with it give the
+    /// objects stripped, unlike [`Manifests::load`], and hold a fraction
+    /// of the memory.
+    ///
+    /// [`Manifests::load`]: crate::Manifests::load
+    pub(crate) fn stripping() -> Self {
+        Self {
+            strip: true,
+            ..Self::new()
         }
     }
 
@@ -234,16 +252,21 @@ impl ManifestCache {
             };
         }
         match read::read_bytes(path, format, &bytes) {
-            Ok(entries) => Outcome::Parsed {
-                cached: regular.then(|| CachedFile {
-                    format,
-                    fingerprint,
-                    settled,
-                    content,
-                    entries: entries.clone(),
-                }),
-                entries,
-            },
+            Ok(mut entries) => {
+                if self.strip {
+                    entries.iter_mut().for_each(Entry::strip_unread);
+                }
+                Outcome::Parsed {
+                    cached: regular.then(|| CachedFile {
+                        format,
+                        fingerprint,
+                        settled,
+                        content,
+                        entries: entries.clone(),
+                    }),
+                    entries,
+                }
+            }
             Err(error) => Outcome::Unreadable(error),
         }
     }

@@ -4,6 +4,7 @@
 //! such as `IngressList`) are unwrapped the same way, item by item.
 
 use std::fmt;
+use std::sync::Arc;
 
 use k8s_openapi::Resource;
 use k8s_openapi::api::core::v1::{Secret, Service};
@@ -15,6 +16,7 @@ use serde::de::{DeserializeSeed, Deserializer, IgnoredAny, MapAccess, SeqAccess,
 use super::format::{Failure, Format, line_number, parse, parse_seed};
 use super::peek;
 use super::split::Document;
+use super::strip::StripUnread;
 
 /// What a Secret's parse error says instead of the parser's message, which
 /// may quote the Secret's data (T3).
@@ -62,23 +64,39 @@ impl Kind {
 
     fn read<'de, D: Deserializer<'de>>(self, de: D) -> Result<Object, D::Error> {
         Ok(match self {
-            Self::Ingress => Object::Ingress(Box::new(Ingress::deserialize(de)?)),
-            Self::IngressClass => Object::IngressClass(Box::new(IngressClass::deserialize(de)?)),
-            Self::Service => Object::Service(Box::new(Service::deserialize(de)?)),
-            Self::EndpointSlice => Object::EndpointSlice(Box::new(EndpointSlice::deserialize(de)?)),
-            Self::Secret => Object::Secret(Box::new(Secret::deserialize(de)?)),
+            Self::Ingress => Object::Ingress(Arc::new(Ingress::deserialize(de)?)),
+            Self::IngressClass => Object::IngressClass(Arc::new(IngressClass::deserialize(de)?)),
+            Self::Service => Object::Service(Arc::new(Service::deserialize(de)?)),
+            Self::EndpointSlice => Object::EndpointSlice(Arc::new(EndpointSlice::deserialize(de)?)),
+            Self::Secret => Object::Secret(Arc::new(Secret::deserialize(de)?)),
         })
     }
 }
 
-/// One typed object.
+/// One typed object, shared: a cache and the objects loaded from it hold
+/// the same allocation.
 #[derive(Clone)]
 pub(crate) enum Object {
-    Ingress(Box<Ingress>),
-    IngressClass(Box<IngressClass>),
-    Service(Box<Service>),
-    EndpointSlice(Box<EndpointSlice>),
-    Secret(Box<Secret>),
+    Ingress(Arc<Ingress>),
+    IngressClass(Arc<IngressClass>),
+    Service(Arc<Service>),
+    EndpointSlice(Arc<EndpointSlice>),
+    Secret(Arc<Secret>),
+}
+
+impl Object {
+    /// Drops, in place, what routing never reads (see [`StripUnread`]).
+    /// The object is not shared yet when it is just decoded, so nothing is
+    /// copied.
+    pub(crate) fn strip_unread(&mut self) {
+        match self {
+            Self::Ingress(object) => Arc::make_mut(object).strip_unread(),
+            Self::IngressClass(object) => Arc::make_mut(object).strip_unread(),
+            Self::Service(object) => Arc::make_mut(object).strip_unread(),
+            Self::EndpointSlice(object) => Arc::make_mut(object).strip_unread(),
+            Self::Secret(object) => Arc::make_mut(object).strip_unread(),
+        }
+    }
 }
 
 /// What a document holds, object by object.

@@ -49,8 +49,10 @@ mod fingerprint;
 mod format;
 pub(crate) mod peek;
 mod read;
+mod shared;
 mod source;
 pub(crate) mod split;
+pub(crate) mod strip;
 mod walk;
 
 use fingerprint::Fingerprint;
@@ -73,10 +75,13 @@ pub use findings::{Duplicate, Skipped};
 pub use format::Format;
 pub use source::{ObjectId, Source, Sourced};
 
+pub(crate) use shared::SharedObjects;
+
 use crate::class::IngressClasses;
 use decode::{Decoded, Object};
 use format::Failure;
 use read::{Entry, FileEntries};
+use shared::Kept;
 
 /// Objects loaded from manifests, by kind, in load order, with everything
 /// loading noticed: unreadable files and documents, duplicates, skipped
@@ -97,6 +102,9 @@ pub struct Manifests {
     files: usize,
     /// Where each object is in the vector of its kind.
     positions: HashMap<ObjectId, usize>,
+    /// While [`Manifests::load_shared`] loads: the objects, in the place
+    /// of the vectors above, which stay empty until [`Manifests::fill`].
+    shared: Option<SharedObjects>,
 }
 
 impl Manifests {
@@ -153,9 +161,38 @@ impl Manifests {
     /// When `path` itself cannot be read, fails as [`Manifests::load`]
     /// does, and `cache` is emptied.
     pub fn load_cached(path: impl AsRef<Path>, cache: &mut ManifestCache) -> Result<Self, ManifestError> {
-        let path = path.as_ref();
         let mut manifests = Self::new();
-        let files = match walk::manifest_files(path, &mut manifests.errors) {
+        manifests.add_cached(path.as_ref(), cache)?;
+        Ok(manifests)
+    }
+
+    /// Loads as [`Manifests::load_cached`] does, but hands over the objects
+    /// as `cache` holds them, shared (no copy), in the order the manifests
+    /// would list them; the manifests returned have no objects until
+    /// [`Manifests::fill`] is given them.
+    pub(crate) fn load_shared(path: &Path, cache: &mut ManifestCache) -> Result<(Self, SharedObjects), ManifestError> {
+        let mut manifests = Self {
+            shared: Some(SharedObjects::default()),
+            ..Self::new()
+        };
+        let loaded = manifests.add_cached(path, cache);
+        let shared = manifests.shared.take().unwrap_or_default();
+        loaded.map(|()| (manifests, shared))
+    }
+
+    /// Gives manifests loaded by [`Manifests::load_shared`] their objects:
+    /// copies of those it handed over.
+    pub(crate) fn fill(&mut self, shared: SharedObjects) {
+        self.ingresses = shared::owned(shared.ingresses);
+        self.ingress_classes = shared::owned(shared.ingress_classes);
+        self.services = shared::owned(shared.services);
+        self.endpoint_slices = shared::owned(shared.endpoint_slices);
+        self.secrets = shared::owned(shared.secrets);
+    }
+
+    /// Adds the files at `path` through `cache`.
+    fn add_cached(&mut self, path: &Path, cache: &mut ManifestCache) -> Result<(), ManifestError> {
+        let files = match walk::manifest_files(path, &mut self.errors) {
             Ok(files) => files,
             Err(error) => {
                 cache.forget();
@@ -163,8 +200,8 @@ impl Manifests {
             }
         };
         let read = cache.read_files(&files);
-        manifests.add_files(&files, read);
-        Ok(manifests)
+        self.add_files(&files, read);
+        Ok(())
     }
 
     /// Adds a file or a directory, as [`Manifests::load`] does. Files are
@@ -243,54 +280,43 @@ impl Manifests {
             Decoded::Object { object, .. } => object,
         };
         match object {
-            Object::Ingress(object) => {
-                let object = Sourced::new(*object, source);
-                self.store(object.id(), object, |m| &mut m.ingresses);
-            }
-            Object::IngressClass(object) => {
-                let object = Sourced::new(*object, source);
-                self.store(object.id(), object, |m| &mut m.ingress_classes);
-            }
-            Object::Service(object) => {
-                let object = Sourced::new(*object, source);
-                self.store(object.id(), object, |m| &mut m.services);
-            }
-            Object::EndpointSlice(object) => {
-                let object = Sourced::new(*object, source);
-                self.store(object.id(), object, |m| &mut m.endpoint_slices);
-            }
-            Object::Secret(object) => {
-                let object = Sourced::new(*object, source);
-                self.store(object.id(), object, |m| &mut m.secrets);
-            }
+            Object::Ingress(object) => self.store(object, source),
+            Object::IngressClass(object) => self.store(object, source),
+            Object::Service(object) => self.store(object, source),
+            Object::EndpointSlice(object) => self.store(object, source),
+            Object::Secret(object) => self.store(object, source),
         }
     }
 
     /// Keeps `object`, replacing an earlier definition of the same object.
-    fn store<T>(&mut self, id: ObjectId, object: Sourced<T>, list: fn(&mut Self) -> &mut Vec<Sourced<T>>) {
+    fn store<T: Kept>(&mut self, object: Arc<T>, source: Source) {
+        let id = object.object_id();
         if id.name.is_empty() {
-            let source = object.source;
             let message = match source.item {
                 Some(item) => format!("items[{item}]: metadata.name is missing"),
                 None => "metadata.name is missing".to_owned(),
             };
             return self.add_failure(&source.path, source.document, Failure::at(source.line, message));
         }
-        let Some(&position) = self.positions.get(&id) else {
-            let objects = list(self);
-            let position = objects.len();
-            objects.push(object);
-            self.positions.insert(id, position);
-            return;
+        let position = self.positions.get(&id).copied();
+        let kept = source.clone();
+        let (dropped, end) = match &mut self.shared {
+            Some(shared) => put(T::shared(shared), position, (object, source)),
+            None => put(
+                T::owned(self),
+                position,
+                Sourced::new(Arc::unwrap_or_clone(object), source),
+            ),
         };
-        let kept = object.source.clone();
-        if let Some(slot) = list(self).get_mut(position) {
-            let dropped = std::mem::replace(slot, object).source;
-            self.duplicates.push(Duplicate {
+        match dropped {
+            Some(dropped) => self.duplicates.push(Duplicate {
                 object: id,
                 kept,
                 dropped,
-            });
+            }),
+            None => {
+                self.positions.insert(id, end);
+            }
         }
     }
 
@@ -363,6 +389,37 @@ impl Manifests {
     pub fn files(&self) -> usize {
         self.files
     }
+}
+
+/// An object with its source, owned or shared.
+trait Placed {
+    fn source(self) -> Source;
+}
+
+impl<T> Placed for Sourced<T> {
+    fn source(self) -> Source {
+        self.source
+    }
+}
+
+impl<T> Placed for shared::Shared<T> {
+    fn source(self) -> Source {
+        self.1
+    }
+}
+
+/// Puts `element` in `list` at `position`, in the place of an earlier
+/// definition, or else at the end: the source of the definition replaced,
+/// if any, and where the element went.
+fn put<E: Placed>(list: &mut Vec<E>, position: Option<usize>, element: E) -> (Option<Source>, usize) {
+    if let Some(position) = position
+        && let Some(slot) = list.get_mut(position)
+    {
+        return (Some(std::mem::replace(slot, element).source()), position);
+    }
+    let end = list.len();
+    list.push(element);
+    (None, end)
 }
 
 impl fmt::Debug for Manifests {

@@ -29,6 +29,19 @@ pub(crate) enum Entry {
     Failed { document: usize, failure: Failure },
 }
 
+impl Entry {
+    /// Drops what routing never reads from the entry's object, if any.
+    pub(crate) fn strip_unread(&mut self) {
+        if let Self::Decoded {
+            decoded: Decoded::Object { object, .. },
+            ..
+        } = self
+        {
+            object.strip_unread();
+        }
+    }
+}
+
 /// Every entry of `text`, in order.
 pub(crate) fn read_text(format: Format, text: &str) -> Vec<Entry> {
     let text = text.strip_prefix('\u{feff}').unwrap_or(text);

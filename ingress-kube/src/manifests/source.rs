@@ -86,6 +86,13 @@ impl<T> Sourced<T> {
     }
 }
 
+/// A kind [`Manifests`](crate::Manifests) holds, and the identity
+/// duplicates are found by.
+pub(super) trait Identified {
+    /// The object's kind, namespace and name.
+    fn object_id(&self) -> ObjectId;
+}
+
 /// `id()` and a `Debug` that shows no contents, for each kind
 /// [`Manifests`](crate::Manifests) holds.
 macro_rules! sourced_kinds {
@@ -93,7 +100,13 @@ macro_rules! sourced_kinds {
         impl Sourced<$kind> {
             /// The object's identity: kind, namespace and name.
             pub fn id(&self) -> ObjectId {
-                ObjectId::new(<$kind as Resource>::KIND, $namespaced, self.object.metadata())
+                self.object.object_id()
+            }
+        }
+
+        impl Identified for $kind {
+            fn object_id(&self) -> ObjectId {
+                ObjectId::new(<$kind as Resource>::KIND, $namespaced, self.metadata())
             }
         }
 
